@@ -1,0 +1,1 @@
+//! brush (to be written).

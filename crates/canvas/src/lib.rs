@@ -1,0 +1,1 @@
+//! canvas (to be written).

@@ -1,0 +1,1 @@
+//! donationalerts (to be written).

@@ -1,0 +1,1 @@
+//! hud (to be written).

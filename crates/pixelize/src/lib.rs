@@ -1,0 +1,1 @@
+//! pixelize (to be written).
