@@ -1,0 +1,379 @@
+//! The control API (axum): the original's paths and fields, plus the journal, moderation and stage controls.
+//!
+//! Every route but `/health` (and the pages, which hold no data) needs `Authorization: Bearer <token>`.
+//! Every error is JSON `{"error": "..."}`; bad input is rejected before it reaches the journal.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::intake::{self, Incoming};
+use crate::journal::{Donation, Source, State as RowState};
+use crate::show::{Phase, Showing};
+
+/// Largest request body accepted; a donation is a few hundred bytes.
+const MAX_BODY: usize = 64 * 1024;
+
+/// A JSON error response.
+pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    fn new(status: StatusCode, msg: impl Into<String>) -> ApiError {
+        ApiError(status, msg.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> ApiError {
+        tracing::error!(error = %e, "journal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "journal error")
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn accepted(v: Value) -> ApiResult {
+    Ok((StatusCode::ACCEPTED, Json(v)).into_response())
+}
+
+/// Builds the router with auth on every data route.
+pub fn router(app: Arc<App>) -> Router {
+    let protected = Router::new()
+        .route("/queue", get(queue))
+        .route("/queue/skip", post(skip))
+        .route("/queue/clear", post(clear))
+        .route("/queue/pause", post(pause))
+        .route("/queue/resume", post(resume))
+        .route("/commands/donate", post(donate))
+        .route("/control/shutdown", post(shutdown))
+        .route("/donations", get(donations))
+        .route("/donations/{id}", get(donation))
+        .route("/donations/{id}/approve", post(approve))
+        .route("/donations/{id}/deny", post(deny))
+        .route("/donations/{id}/replay", post(replay))
+        .route("/stage/hide", post(hide))
+        .route("/stage/show", post(show))
+        .route("/metrics", get(metrics_route))
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
+    Router::new()
+        .route("/health", get(health))
+        .merge(protected)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(app)
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(app): State<Arc<App>>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        None => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing `Authorization: Bearer <token>` (see <data dir>/api-token)",
+        )
+        .into_response(),
+        Some(t) if same_secret(t.trim(), &app.api_token) => next.run(req).await,
+        Some(_) => ApiError::new(StatusCode::FORBIDDEN, "wrong API token").into_response(),
+    }
+}
+
+async fn health(State(app): State<Arc<App>>) -> Json<Value> {
+    let h = app.health.read().unwrap_or_else(|p| p.into_inner()).clone();
+    Json(json!({
+        "status": "ok",
+        "demo": app.settings.demo,
+        "paused": app.control.is_paused(),
+        "hidden": app.control.is_hidden(),
+        "intake": h.intake,
+        "planner": h.planner,
+        "image_backend": h.backend,
+        "image_backend_problem": h.backend_problem,
+    }))
+}
+
+/// The original's task object, with the journal state added.
+fn task_json(d: &Donation, content_type: &str) -> Value {
+    json!({
+        "id": d.id.to_string(),
+        "journal_id": d.id,
+        "donor": d.donor,
+        "message": d.message,
+        "amount": d.amount,
+        "currency": d.currency,
+        "timestamp": d.received_at,
+        "nsfw": d.state == RowState::Refused && d.category.is_some(),
+        "content_type": content_type,
+        "state": d.state,
+    })
+}
+
+fn content_type(d: &Donation) -> &'static str {
+    if d.card_pending || matches!(d.state, RowState::Refused | RowState::Failed) {
+        "text"
+    } else {
+        "plan"
+    }
+}
+
+async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
+    let snap = app.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let (active, progress, hold, phase) = match &snap.active {
+        Some(a) => {
+            let ct = if matches!(a.showing, Showing::Card { .. }) { "text" } else { "plan" };
+            let hold = if a.phase == Phase::Holding { a.hold_remaining.as_secs_f64() } else { 0.0 };
+            let phase = match (&a.showing, a.phase) {
+                (Showing::Card { .. }, _) => "card",
+                (_, Phase::Drawing) => "drawing",
+                (_, Phase::Holding) => "holding",
+            };
+            (task_json(&a.donation, ct), a.progress(), hold, Value::from(phase))
+        }
+        None => (Value::Null, 0.0, 0.0, Value::Null),
+    };
+    let preview: Vec<Value> = snap.upcoming.iter().take(5).map(|d| task_json(d, content_type(d))).collect();
+    let waiting: Vec<&Donation> = snap.upcoming.iter().collect();
+    Json(json!({
+        "active": active,
+        "phase": phase,
+        "progress": progress,
+        "hold_remaining_sec": hold,
+        "queue_size": snap.upcoming.len(),
+        "preview": preview,
+        "fps": snap.fps,
+        "paused": app.control.is_paused(),
+        "hidden": app.control.is_hidden(),
+        "donations": waiting,
+    }))
+}
+
+async fn skip(State(app): State<Arc<App>>) -> ApiResult {
+    app.control.skip.store(true, Ordering::SeqCst);
+    app.wake.screen.notify_one();
+    tracing::info!("skip requested");
+    accepted(json!({ "status": "skip_requested" }))
+}
+
+async fn clear(State(app): State<Arc<App>>) -> ApiResult {
+    let n = app.journal.call(|j| j.clear()).await?;
+    app.interrupt_generation();
+    app.wake_all();
+    tracing::info!(cleared = n, "queue cleared");
+    accepted(json!({ "status": "queue_cleared", "cleared": n }))
+}
+
+async fn pause(State(app): State<Arc<App>>) -> ApiResult {
+    app.control.paused.store(true, Ordering::SeqCst);
+    tracing::info!("paused: no new drawing starts");
+    accepted(json!({ "status": "paused" }))
+}
+
+async fn resume(State(app): State<Arc<App>>) -> ApiResult {
+    app.control.paused.store(false, Ordering::SeqCst);
+    app.wake.screen.notify_one();
+    tracing::info!("resumed");
+    accepted(json!({ "status": "resumed" }))
+}
+
+async fn hide(State(app): State<Arc<App>>) -> ApiResult {
+    app.control.hidden.store(true, Ordering::SeqCst);
+    tracing::warn!("stage hidden (emergency)");
+    accepted(json!({ "status": "hidden" }))
+}
+
+async fn show(State(app): State<Arc<App>>) -> ApiResult {
+    app.control.hidden.store(false, Ordering::SeqCst);
+    app.wake.screen.notify_one();
+    tracing::info!("stage shown");
+    accepted(json!({ "status": "shown" }))
+}
+
+async fn shutdown(State(app): State<Arc<App>>) -> ApiResult {
+    tracing::info!("shutdown requested over the API");
+    app.shutdown.cancel();
+    accepted(json!({ "status": "shutdown_requested" }))
+}
+
+/// `/commands/donate` body: the original's fields (`mode` accepted and ignored).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DonateBody {
+    amount: Value,
+    message: String,
+    donor: Option<String>,
+    currency: Option<String>,
+    #[allow(dead_code)]
+    mode: Option<String>,
+    /// Optional idempotency key: the same key twice journals one donation.
+    id: Option<String>,
+}
+
+async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY} bytes"))
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))
+        }
+    })?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send JSON with `Content-Type: application/json`",
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid UTF-8: {e}")))?;
+    let b: DonateBody = serde_json::from_str(text)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid donation: {e}")))?;
+    let amount = match &b.amount {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("amount: expected a number, found {other}"),
+            ))
+        }
+    };
+    let source_id = match b.id {
+        Some(k) if !k.trim().is_empty() => format!("key:{}", k.trim()),
+        _ => format!("{:032x}", rand::random::<u128>()),
+    };
+    let incoming = Incoming {
+        source: Source::Manual,
+        source_id,
+        donor: b.donor,
+        message: b.message,
+        amount,
+        currency: b.currency.unwrap_or_else(|| app.settings.display_currency.clone()),
+        amount_user: None,
+        message_type: "text".into(),
+    };
+    match intake::admit(&app, incoming, false).await {
+        Ok(Ok(ins)) => accepted(json!({ "status": "queued", "id": ins.id, "duplicate": !ins.new })),
+        Ok(Err(invalid)) => {
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid donation: {invalid}")))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not journal a donation");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the journal is unavailable; the donation was not accepted",
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn donations(
+    State(app): State<Arc<App>>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let state = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(RowState::parse(s).ok_or_else(|| {
+            let all: Vec<&str> = RowState::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::new(StatusCode::BAD_REQUEST, format!("state: {s:?} is not one of {}", all.join(", ")))
+        })?),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let rows = app.journal.call(move |j| j.list(state, limit)).await?;
+    Ok(Json(rows).into_response())
+}
+
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.parse::<i64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("id: {id:?} is not a donation id")))
+}
+
+async fn donation(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    match app.journal.call(move |j| j.get(id)).await? {
+        Some(d) => Ok(Json(d).into_response()),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("no donation {id}"))),
+    }
+}
+
+/// Shared shape of approve/deny/replay: act, or explain why the row is not in the right state.
+async fn act(
+    app: &Arc<App>,
+    id: &str,
+    verb: &'static str,
+    expected: &'static str,
+    f: fn(&crate::journal::Journal, i64) -> rusqlite::Result<bool>,
+) -> ApiResult {
+    let id = parse_id(id)?;
+    let done = app.journal.call(move |j| f(j, id)).await?;
+    if done {
+        tracing::info!(donation = id, action = verb, "moderator action");
+        app.wake_all();
+        return accepted(json!({ "status": verb, "id": id }));
+    }
+    match app.journal.call(move |j| j.get(id)).await? {
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("no donation {id}"))),
+        Some(d) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("donation {id} is {}; only {expected} donations can be {verb}", d.state.as_str()),
+        )),
+    }
+}
+
+async fn approve(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    act(&app, &id, "approved", "held", |j, id| j.approve(id)).await
+}
+
+async fn deny(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    act(&app, &id, "denied", "held", |j, id| j.deny(id)).await
+}
+
+async fn replay(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    act(&app, &id, "replayed", "shown or skipped", |j, id| j.replay(id)).await
+}
+
+async fn metrics_route(State(app): State<Arc<App>>) -> ApiResult {
+    let counts = app.journal.call(|j| j.counts()).await?;
+    for state in RowState::ALL {
+        let n = counts.iter().find(|(s, _)| *s == state).map(|(_, n)| *n).unwrap_or(0);
+        metrics::gauge!("drawstream_donations", "state" => state.as_str()).set(n as f64);
+    }
+    let depth = app.snapshot.read().unwrap_or_else(|p| p.into_inner()).upcoming.len();
+    metrics::gauge!("drawstream_queue_depth").set(depth as f64);
+    let body = app.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
+}

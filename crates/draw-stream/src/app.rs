@@ -1,0 +1,99 @@
+//! The shared state every task holds: settings, journal, seams, wake-ups and stage controls.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::convert::Converter;
+use crate::journal::Journal;
+use crate::show::ShowSnapshot;
+use generation::{ImageBackend, ScenePlanner};
+
+/// Wake-ups between stages. `notify_one` keeps a permit when nobody waits, so no wake-up is lost.
+#[derive(Default)]
+pub struct Wake {
+    pub moderate: Notify,
+    pub plan: Notify,
+    pub generate: Notify,
+    pub convert: Notify,
+    pub screen: Notify,
+}
+
+/// The streamer's controls over the stage.
+#[derive(Default)]
+pub struct StageControl {
+    /// No new drawing starts while set; the current one finishes.
+    pub paused: AtomicBool,
+    /// Emergency blank: nothing is drawn, and the show clock stops.
+    pub hidden: AtomicBool,
+    /// Set by `skip`; the show loop ends the active item and clears it.
+    pub skip: AtomicBool,
+}
+
+impl StageControl {
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+    pub fn is_hidden(&self) -> bool {
+        self.hidden.load(Ordering::SeqCst)
+    }
+}
+
+/// Intake status shown on `/health` and the HUD ("live", "reconnecting in 5 s", …).
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    pub intake: Option<String>,
+    pub planner: String,
+    pub backend: String,
+    pub backend_problem: Option<String>,
+}
+
+/// The generation job in flight, so `clear` can interrupt it on the image server.
+#[derive(Default)]
+pub struct InFlight {
+    pub job: Mutex<Option<(i64, CancellationToken)>>,
+}
+
+/// Everything the service's tasks share.
+pub struct App {
+    pub settings: Settings,
+    pub journal: Journal,
+    pub planner: Arc<dyn ScenePlanner>,
+    pub backend: Arc<dyn ImageBackend>,
+    pub converter: Arc<dyn Converter>,
+    pub wake: Wake,
+    pub control: StageControl,
+    pub in_flight: InFlight,
+    /// Latest state of the show, published by the show loop, read by the API and the window.
+    pub snapshot: RwLock<ShowSnapshot>,
+    pub health: RwLock<Health>,
+    /// Cancelled to shut the service down gracefully.
+    pub shutdown: CancellationToken,
+    /// Token the control API requires.
+    pub api_token: String,
+    /// Key the overlay page requires.
+    pub overlay_key: String,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl App {
+    /// Wakes every stage (after clear/approve/replay, which can move rows anywhere).
+    pub fn wake_all(&self) {
+        self.wake.moderate.notify_one();
+        self.wake.plan.notify_one();
+        self.wake.generate.notify_one();
+        self.wake.convert.notify_one();
+        self.wake.screen.notify_one();
+    }
+
+    /// Interrupts the generation job in flight, if any (clear).
+    pub fn interrupt_generation(&self) {
+        if let Some((id, token)) = self.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            tracing::info!(donation = *id, "interrupting generation");
+            token.cancel();
+        }
+    }
+}

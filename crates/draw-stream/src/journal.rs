@@ -1,0 +1,782 @@
+//! The journal: every donation and its state, durably, in one SQLite file (WAL).
+//!
+//! ```text
+//!             ┌──────────► held ──approve──┐        (deny → refused)
+//!  received ──┤ moderate                   ▼
+//!             └──────────────────────► moderated ──plan──► planned ──generate──► generated
+//!                                                                                   │ pixelize+brush
+//!                                                    shown ◄──show── showing ◄──── ready
+//!  exits:  refused (card shown once)   failed (card shown once)   skipped   cleared
+//! ```
+//!
+//! A stage *claims* the oldest row in its input state (`working = 1`), does its work outside any
+//! transaction, then *advances* the row with a conditional update that only succeeds if the row is
+//! still claimed in that state. A `clear` or `deny` in the meantime therefore wins and the stage's
+//! result is dropped. At start-up [`Journal::recover`] releases every claim and puts `showing` back
+//! to `ready`, so a crash repeats a step but never skips or doubles one. A row becomes `shown` and
+//! gets its line in `shows` in one transaction: that table is the proof that nothing is drawn twice.
+//!
+//! Refusal and failure cards carry `card_pending = 1` until the stage has shown them once.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+/// A donation's place in the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Received,
+    Moderated,
+    Planned,
+    Generated,
+    Ready,
+    Showing,
+    Shown,
+    Refused,
+    Held,
+    Failed,
+    Skipped,
+    Cleared,
+}
+
+impl State {
+    pub const ALL: [State; 12] = [
+        State::Received,
+        State::Moderated,
+        State::Planned,
+        State::Generated,
+        State::Ready,
+        State::Showing,
+        State::Shown,
+        State::Refused,
+        State::Held,
+        State::Failed,
+        State::Skipped,
+        State::Cleared,
+    ];
+
+    /// States of donations still on their way to the screen (what `clear` removes).
+    pub const WAITING: [State; 6] =
+        [State::Received, State::Moderated, State::Planned, State::Generated, State::Ready, State::Held];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Received => "received",
+            State::Moderated => "moderated",
+            State::Planned => "planned",
+            State::Generated => "generated",
+            State::Ready => "ready",
+            State::Showing => "showing",
+            State::Shown => "shown",
+            State::Refused => "refused",
+            State::Held => "held",
+            State::Failed => "failed",
+            State::Skipped => "skipped",
+            State::Cleared => "cleared",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// Where a donation came from (the `source` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    DonationAlerts,
+    Manual,
+    Demo,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::DonationAlerts => "donationalerts",
+            Source::Manual => "manual",
+            Source::Demo => "demo",
+        }
+    }
+}
+
+/// A donation as a source delivers it, before it enters the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDonation {
+    pub source: Source,
+    /// The source's own id; `(source, source_id)` is unique, so double delivery is harmless.
+    pub source_id: String,
+    pub donor: String,
+    pub message: String,
+    /// Decimal amount as text ("150.00"), in the donation's own currency.
+    pub amount: String,
+    pub currency: String,
+    /// The amount in the streamer's main currency, when the source knows it.
+    pub amount_user: Option<String>,
+    /// `text` or `audio` (Donation Alerts); audio messages are not drawing requests.
+    pub message_type: String,
+    /// Display-safe forms (moderation masks them before anything is stored or shown).
+    pub donor_masked: String,
+    pub message_masked: String,
+}
+
+/// One journal row, as the API and the stage see it. Heavy columns (image, document) are read separately.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Donation {
+    pub id: i64,
+    pub source: String,
+    pub source_id: String,
+    pub state: State,
+    /// Display-safe donor name.
+    pub donor: String,
+    /// Display-safe message (masked where moderation says so).
+    pub message: String,
+    pub amount: String,
+    pub currency: String,
+    pub amount_in_user_currency: Option<String>,
+    pub received_at: String,
+    pub updated_at: String,
+    pub reason: Option<String>,
+    pub verdict: Option<String>,
+    pub category: Option<String>,
+    /// Text of the refusal/failure card.
+    pub card_text: Option<String>,
+    pub card_pending: bool,
+    pub prompt: Option<String>,
+    pub shown_at: Option<String>,
+    pub show_count: i64,
+    #[serde(skip)]
+    pub message_type: String,
+    /// Unmasked text, for the planner only (never serialized).
+    #[serde(skip)]
+    pub raw_message: String,
+    #[serde(skip)]
+    pub raw_donor: String,
+    #[serde(skip)]
+    pub negative_prompt: Option<String>,
+    #[serde(skip)]
+    pub seed: Option<i64>,
+}
+
+/// Result of [`Journal::insert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inserted {
+    pub id: i64,
+    /// False when `(source, source_id)` was already journaled (double delivery).
+    pub new: bool,
+}
+
+/// What a worker may write when it advances a row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Update {
+    pub reason: Option<String>,
+    pub verdict: Option<String>,
+    pub category: Option<String>,
+    pub card_text: Option<String>,
+    pub prompt: Option<String>,
+    pub negative_prompt: Option<String>,
+    pub seed: Option<i64>,
+    pub image_png: Option<Vec<u8>>,
+    pub document: Option<String>,
+}
+
+/// What the screen should show next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScreenItem {
+    Drawing { donation: Donation, document: String },
+    Card { donation: Donation },
+}
+
+pub type Result<T> = std::result::Result<T, rusqlite::Error>;
+
+/// Handle to the journal; cheap to clone. Calls are short and synchronous: async code runs them
+/// through [`Journal::call`], which moves them off the async runtime.
+#[derive(Clone)]
+pub struct Journal {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS donations (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    source         TEXT NOT NULL,
+    source_id      TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    working        INTEGER NOT NULL DEFAULT 0,
+    donor          TEXT NOT NULL,
+    donor_masked   TEXT NOT NULL,
+    message        TEXT NOT NULL,
+    message_masked TEXT NOT NULL,
+    message_type   TEXT NOT NULL DEFAULT 'text',
+    amount         TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    amount_user    TEXT,
+    received_at    TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    reason         TEXT,
+    verdict        TEXT,
+    category       TEXT,
+    card_text      TEXT,
+    card_pending   INTEGER NOT NULL DEFAULT 0,
+    prompt         TEXT,
+    negative_prompt TEXT,
+    seed           INTEGER,
+    image_png      BLOB,
+    document       TEXT,
+    shown_at       TEXT,
+    UNIQUE (source, source_id)
+);
+CREATE INDEX IF NOT EXISTS donations_state ON donations (state, id);
+CREATE INDEX IF NOT EXISTS donations_card ON donations (card_pending, id);
+CREATE TABLE IF NOT EXISTS shows (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    donation_id INTEGER NOT NULL REFERENCES donations(id),
+    kind        TEXT NOT NULL,
+    shown_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shows_donation ON shows (donation_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#;
+
+const COLUMNS: &str = "id, source, source_id, state, donor_masked, message_masked, amount, currency, amount_user, \
+     received_at, updated_at, reason, verdict, category, card_text, card_pending, prompt, shown_at, \
+     (SELECT COUNT(*) FROM shows s WHERE s.donation_id = donations.id AND s.kind = 'drawing'), \
+     message_type, message, donor, negative_prompt, seed";
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn row_to_donation(r: &Row<'_>) -> rusqlite::Result<Donation> {
+    let state: String = r.get(3)?;
+    Ok(Donation {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        source_id: r.get(2)?,
+        state: State::parse(&state).unwrap_or(State::Failed),
+        donor: r.get(4)?,
+        message: r.get(5)?,
+        amount: r.get(6)?,
+        currency: r.get(7)?,
+        amount_in_user_currency: r.get(8)?,
+        received_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        reason: r.get(11)?,
+        verdict: r.get(12)?,
+        category: r.get(13)?,
+        card_text: r.get(14)?,
+        card_pending: r.get::<_, i64>(15)? != 0,
+        prompt: r.get(16)?,
+        shown_at: r.get(17)?,
+        show_count: r.get(18)?,
+        message_type: r.get(19)?,
+        raw_message: r.get(20)?,
+        raw_donor: r.get(21)?,
+        negative_prompt: r.get(22)?,
+        seed: r.get(23)?,
+    })
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path`, in WAL mode with full durability.
+    pub fn open(path: &Path) -> Result<Journal> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory journal (benchmarks, unit tests).
+    pub fn open_in_memory() -> Result<Journal> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Journal> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // WAL + synchronous=FULL: a committed donation survives a power cut, not only a crash.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Journal { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on a blocking thread, so async tasks never wait on disk I/O.
+    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Journal) -> T + Send + 'static) -> T {
+        let j = self.clone();
+        tokio::task::spawn_blocking(move || f(&j)).await.expect("journal call panicked")
+    }
+
+    /// Puts rows left in progress by a crash back where they were: claims released, `showing` → `ready`.
+    pub fn recover(&self) -> Result<usize> {
+        let c = self.lock();
+        let tx = c.unchecked_transaction()?;
+        let released = tx.execute("UPDATE donations SET working = 0 WHERE working = 1", [])?;
+        let reshow =
+            tx.execute("UPDATE donations SET state = 'ready', updated_at = ?1 WHERE state = 'showing'", [now()])?;
+        tx.commit()?;
+        Ok(released + reshow)
+    }
+
+    /// Journals a donation in state `received`, unless `(source, source_id)` is already there.
+    pub fn insert(&self, d: &NewDonation) -> Result<Inserted> {
+        let c = self.lock();
+        let t = now();
+        let n = c.execute(
+            "INSERT OR IGNORE INTO donations (source, source_id, state, donor, donor_masked, message, message_masked, \
+             message_type, amount, currency, amount_user, received_at, updated_at) \
+             VALUES (?1, ?2, 'received', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            params![
+                d.source.as_str(),
+                d.source_id,
+                d.donor,
+                d.donor_masked,
+                d.message,
+                d.message_masked,
+                d.message_type,
+                d.amount,
+                d.currency,
+                d.amount_user,
+                t
+            ],
+        )?;
+        if n == 1 {
+            return Ok(Inserted { id: c.last_insert_rowid(), new: true });
+        }
+        let id = c.query_row(
+            "SELECT id FROM donations WHERE source = ?1 AND source_id = ?2",
+            params![d.source.as_str(), d.source_id],
+            |r| r.get(0),
+        )?;
+        Ok(Inserted { id, new: false })
+    }
+
+    /// Claims the oldest unclaimed row in `state` for a stage worker.
+    pub fn claim(&self, state: State) -> Result<Option<Donation>> {
+        let c = self.lock();
+        let tx = c.unchecked_transaction()?;
+        let sql = format!("SELECT {COLUMNS} FROM donations WHERE state = ?1 AND working = 0 ORDER BY id LIMIT 1");
+        let row = tx.query_row(&sql, [state.as_str()], row_to_donation).optional()?;
+        if let Some(d) = &row {
+            tx.execute("UPDATE donations SET working = 1 WHERE id = ?1", [d.id])?;
+        }
+        tx.commit()?;
+        Ok(row)
+    }
+
+    /// Moves a claimed row from `from` to `to` with the stage's results. Returns false (and writes
+    /// nothing) when the row is no longer claimed in `from`, e.g. because it was cleared meanwhile.
+    pub fn advance(&self, id: i64, from: State, to: State, u: Update) -> Result<bool> {
+        let c = self.lock();
+        let card = matches!(to, State::Refused | State::Failed);
+        let n = c.execute(
+            "UPDATE donations SET state = ?3, working = 0, updated_at = ?4, \
+               reason = COALESCE(?5, reason), verdict = COALESCE(?6, verdict), category = COALESCE(?7, category), \
+               card_text = COALESCE(?8, card_text), card_pending = CASE WHEN ?9 THEN 1 ELSE card_pending END, \
+               prompt = COALESCE(?10, prompt), negative_prompt = COALESCE(?11, negative_prompt), seed = COALESCE(?12, seed), \
+               image_png = COALESCE(?13, image_png), document = COALESCE(?14, document) \
+             WHERE id = ?1 AND state = ?2 AND working = 1",
+            params![
+                id,
+                from.as_str(),
+                to.as_str(),
+                now(),
+                u.reason,
+                u.verdict,
+                u.category,
+                u.card_text,
+                card,
+                u.prompt,
+                u.negative_prompt,
+                u.seed,
+                u.image_png,
+                u.document
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Gives a claim back without changing the state (shutdown mid-step).
+    pub fn release(&self, id: i64) -> Result<()> {
+        self.lock().execute("UPDATE donations SET working = 0 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The generated image of a row.
+    pub fn image(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.lock().query_row("SELECT image_png FROM donations WHERE id = ?1", [id], |r| r.get(0))
+    }
+
+    /// The Canvas-DSL document of a row.
+    pub fn document(&self, id: i64) -> Result<Option<String>> {
+        self.lock().query_row("SELECT document FROM donations WHERE id = ?1", [id], |r| r.get(0))
+    }
+
+    /// One row by id.
+    pub fn get(&self, id: i64) -> Result<Option<Donation>> {
+        let sql = format!("SELECT {COLUMNS} FROM donations WHERE id = ?1");
+        self.lock().query_row(&sql, [id], row_to_donation).optional()
+    }
+
+    /// Rows newest first, optionally in one state.
+    pub fn list(&self, state: Option<State>, limit: usize) -> Result<Vec<Donation>> {
+        let c = self.lock();
+        let limit = limit as i64;
+        match state {
+            Some(s) => {
+                let sql = format!("SELECT {COLUMNS} FROM donations WHERE state = ?1 ORDER BY id DESC LIMIT ?2");
+                let mut st = c.prepare_cached(&sql)?;
+                let rows = st.query_map(params![s.as_str(), limit], row_to_donation)?;
+                rows.collect()
+            }
+            None => {
+                let sql = format!("SELECT {COLUMNS} FROM donations ORDER BY id DESC LIMIT ?1");
+                let mut st = c.prepare_cached(&sql)?;
+                let rows = st.query_map([limit], row_to_donation)?;
+                rows.collect()
+            }
+        }
+    }
+
+    /// Donations still to come on screen, in the order they will be shown.
+    pub fn upcoming(&self, limit: usize) -> Result<Vec<Donation>> {
+        let c = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM donations WHERE state IN ('received','moderated','planned','generated','ready','held') \
+             OR card_pending = 1 ORDER BY id LIMIT ?1"
+        );
+        let mut st = c.prepare_cached(&sql)?;
+        let rows = st.query_map([limit as i64], row_to_donation)?;
+        rows.collect()
+    }
+
+    /// Number of rows per state.
+    pub fn counts(&self) -> Result<Vec<(State, i64)>> {
+        let c = self.lock();
+        let mut st = c.prepare_cached("SELECT state, COUNT(*) FROM donations GROUP BY state")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (s, n) = r?;
+            if let Some(s) = State::parse(&s) {
+                out.push((s, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of drawings generated but not yet on screen (the look-ahead in use).
+    pub fn lookahead_in_use(&self) -> Result<usize> {
+        self.lock()
+            .query_row("SELECT COUNT(*) FROM donations WHERE state IN ('generated', 'ready')", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as usize)
+    }
+
+    /// The next thing for the screen, in arrival order: the oldest row that is `ready` or has a
+    /// card to show — unless an older donation is still being prepared, which then goes first.
+    pub fn next_for_screen(&self) -> Result<Option<ScreenItem>> {
+        let c = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM donations WHERE (state = 'ready' AND working = 0) OR card_pending = 1 ORDER BY id LIMIT 1"
+        );
+        let Some(d) = c.query_row(&sql, [], row_to_donation).optional()? else {
+            return Ok(None);
+        };
+        let older_in_flight: i64 = c.query_row(
+            "SELECT COUNT(*) FROM donations WHERE id < ?1 AND state IN ('received','moderated','planned','generated')",
+            [d.id],
+            |r| r.get(0),
+        )?;
+        if older_in_flight > 0 {
+            return Ok(None);
+        }
+        if d.card_pending {
+            return Ok(Some(ScreenItem::Card { donation: d }));
+        }
+        let document: Option<String> =
+            c.query_row("SELECT document FROM donations WHERE id = ?1", [d.id], |r| r.get(0))?;
+        match document {
+            Some(document) => Ok(Some(ScreenItem::Drawing { donation: d, document })),
+            None => {
+                // A ready row without a document cannot be drawn; say so instead of stalling the show.
+                drop(c);
+                self.fail_ready(d.id, "ready without a drawing")?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// `ready` → `showing`. False when the row was cleared or taken meanwhile.
+    pub fn start_showing(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'showing', updated_at = ?2 WHERE id = ?1 AND state = 'ready'",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// `showing` → `shown`, logged in `shows`, in one transaction.
+    pub fn finish_showing(&self, id: i64) -> Result<bool> {
+        let c = self.lock();
+        let tx = c.unchecked_transaction()?;
+        let t = now();
+        let n = tx.execute(
+            "UPDATE donations SET state = 'shown', shown_at = ?2, updated_at = ?2 WHERE id = ?1 AND state = 'showing'",
+            params![id, t],
+        )?;
+        if n == 1 {
+            tx.execute("INSERT INTO shows (donation_id, kind, shown_at) VALUES (?1, 'drawing', ?2)", params![id, t])?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// `showing` → `skipped` (the streamer skipped it mid-drawing).
+    pub fn skip_showing(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'skipped', reason = 'skipped by the streamer', updated_at = ?2 \
+             WHERE id = ?1 AND state = 'showing'",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// `showing` → `ready` (graceful shutdown mid-drawing: it is drawn again after restart).
+    pub fn unshow(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'ready', updated_at = ?2 WHERE id = ?1 AND state = 'showing'",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// `ready` → `failed` with a card, for a stored drawing that cannot be played.
+    pub fn fail_ready(&self, id: i64, reason: &str) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'failed', card_pending = 1, reason = ?2, card_text = 'Sorry, I couldn''t draw this one', \
+             updated_at = ?3 WHERE id = ?1 AND state = 'ready'",
+            params![id, reason, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Marks a refusal/failure card as shown.
+    pub fn card_shown(&self, id: i64) -> Result<bool> {
+        let c = self.lock();
+        let tx = c.unchecked_transaction()?;
+        let t = now();
+        let n = tx.execute(
+            "UPDATE donations SET card_pending = 0, updated_at = ?2 WHERE id = ?1 AND card_pending = 1",
+            params![id, t],
+        )?;
+        if n == 1 {
+            tx.execute("INSERT INTO shows (donation_id, kind, shown_at) VALUES (?1, 'card', ?2)", params![id, t])?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Ends every donation not yet on screen in `cleared` (cards not yet shown are dropped too).
+    /// Returns how many donations were cleared.
+    pub fn clear(&self) -> Result<usize> {
+        let c = self.lock();
+        let tx = c.unchecked_transaction()?;
+        let t = now();
+        let n = tx.execute(
+            "UPDATE donations SET state = 'cleared', working = 0, reason = 'cleared by the streamer', updated_at = ?1 \
+             WHERE state IN ('received','moderated','planned','generated','ready','held')",
+            [&t],
+        )?;
+        let cards =
+            tx.execute("UPDATE donations SET card_pending = 0, updated_at = ?1 WHERE card_pending = 1", [&t])?;
+        tx.commit()?;
+        Ok(n + cards)
+    }
+
+    /// A moderator's approval: `held` → `moderated`.
+    pub fn approve(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'moderated', verdict = 'approved', reason = 'approved by a moderator', updated_at = ?2 \
+             WHERE id = ?1 AND state = 'held'",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// A moderator's denial: `held` → `refused`, with a card.
+    pub fn deny(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'refused', verdict = 'denied', reason = 'denied by a moderator', \
+             card_text = 'This request was declined', card_pending = 1, updated_at = ?2 WHERE id = ?1 AND state = 'held'",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Puts a shown (or skipped) drawing back in line without regenerating it.
+    pub fn replay(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET state = 'ready', working = 0, updated_at = ?2 \
+             WHERE id = ?1 AND state IN ('shown', 'skipped') AND document IS NOT NULL",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// How many times each donation's drawing was shown to the end (tests and audits).
+    pub fn show_counts(&self) -> Result<Vec<(i64, i64)>> {
+        let c = self.lock();
+        let mut st = c.prepare_cached(
+            "SELECT donation_id, COUNT(*) FROM shows WHERE kind = 'drawing' GROUP BY donation_id ORDER BY donation_id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    /// Folds the WAL into the main file (clean shutdown).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.lock().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+    }
+
+    /// A small persistent key-value store (Donation Alerts watermark).
+    pub fn meta_get(&self, key: &str) -> Result<Option<String>> {
+        self.lock().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+    }
+
+    pub fn meta_set(&self, key: &str, value: &str) -> Result<()> {
+        self.lock().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn donation(n: u32) -> NewDonation {
+        NewDonation {
+            source: Source::Manual,
+            source_id: format!("m{n}"),
+            donor: "Ann".into(),
+            message: format!("draw {n}"),
+            amount: "5.00".into(),
+            currency: "USD".into(),
+            amount_user: None,
+            message_type: "text".into(),
+            donor_masked: "Ann".into(),
+            message_masked: format!("draw {n}"),
+        }
+    }
+
+    fn to_ready(j: &Journal) -> i64 {
+        let mut last = 0;
+        for (from, to) in [
+            (State::Received, State::Moderated),
+            (State::Moderated, State::Planned),
+            (State::Planned, State::Generated),
+            (State::Generated, State::Ready),
+        ] {
+            let d = j.claim(from).unwrap().unwrap();
+            let u = Update { document: (to == State::Ready).then(|| "{}".to_owned()), ..Update::default() };
+            assert!(j.advance(d.id, from, to, u).unwrap());
+            last = d.id;
+        }
+        last
+    }
+
+    #[test]
+    fn double_delivery_keeps_one_row() {
+        let j = Journal::open_in_memory().unwrap();
+        let a = j.insert(&donation(1)).unwrap();
+        let b = j.insert(&donation(1)).unwrap();
+        assert!(a.new && !b.new);
+        assert_eq!(a.id, b.id);
+        assert_eq!(j.list(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_cleared_row_is_not_advanced_by_a_late_worker() {
+        let j = Journal::open_in_memory().unwrap();
+        j.insert(&donation(1)).unwrap();
+        let d = j.claim(State::Received).unwrap().unwrap();
+        assert_eq!(j.clear().unwrap(), 1);
+        assert!(!j.advance(d.id, State::Received, State::Moderated, Update::default()).unwrap());
+        assert_eq!(j.get(d.id).unwrap().unwrap().state, State::Cleared);
+    }
+
+    #[test]
+    fn recovery_releases_claims_and_reshows_an_interrupted_drawing() {
+        let j = Journal::open_in_memory().unwrap();
+        j.insert(&donation(1)).unwrap();
+        j.insert(&donation(2)).unwrap();
+        let id = to_ready(&j);
+        assert!(j.start_showing(id).unwrap());
+        let claimed = j.claim(State::Received).unwrap().unwrap();
+        assert!(j.claim(State::Received).unwrap().is_none());
+        j.recover().unwrap();
+        assert_eq!(j.get(id).unwrap().unwrap().state, State::Ready);
+        assert_eq!(j.claim(State::Received).unwrap().unwrap().id, claimed.id);
+    }
+
+    #[test]
+    fn a_drawing_is_logged_as_shown_once_and_replay_shows_it_again() {
+        let j = Journal::open_in_memory().unwrap();
+        j.insert(&donation(1)).unwrap();
+        let id = to_ready(&j);
+        let Some(ScreenItem::Drawing { donation, .. }) = j.next_for_screen().unwrap() else {
+            panic!("nothing to show")
+        };
+        assert_eq!(donation.id, id);
+        assert!(j.start_showing(id).unwrap());
+        assert!(j.finish_showing(id).unwrap());
+        assert!(!j.finish_showing(id).unwrap(), "finishing twice must not log twice");
+        assert_eq!(j.show_counts().unwrap(), vec![(id, 1)]);
+        assert!(j.replay(id).unwrap());
+        assert!(j.start_showing(id).unwrap() && j.finish_showing(id).unwrap());
+        assert_eq!(j.get(id).unwrap().unwrap().show_count, 2);
+    }
+
+    #[test]
+    fn the_screen_waits_for_an_older_donation_still_in_the_pipeline() {
+        let j = Journal::open_in_memory().unwrap();
+        j.insert(&donation(1)).unwrap();
+        j.insert(&donation(2)).unwrap();
+        // The second donation is refused early; its card must not jump ahead of the first drawing.
+        let first = j.claim(State::Received).unwrap().unwrap();
+        let second = j.claim(State::Received).unwrap().unwrap();
+        let refuse = Update { card_text: Some("no".into()), ..Update::default() };
+        assert!(j.advance(second.id, State::Received, State::Refused, refuse).unwrap());
+        assert_eq!(j.next_for_screen().unwrap(), None);
+        assert!(j.advance(first.id, State::Received, State::Refused, Update::default()).unwrap());
+        let Some(ScreenItem::Card { donation }) = j.next_for_screen().unwrap() else { panic!() };
+        assert_eq!(donation.id, first.id);
+    }
+
+    #[test]
+    fn held_rows_wait_for_a_moderator() {
+        let j = Journal::open_in_memory().unwrap();
+        j.insert(&donation(1)).unwrap();
+        j.insert(&donation(2)).unwrap();
+        for _ in 0..2 {
+            let d = j.claim(State::Received).unwrap().unwrap();
+            assert!(j.advance(d.id, State::Received, State::Held, Update::default()).unwrap());
+        }
+        assert!(j.approve(1).unwrap());
+        assert!(!j.approve(1).unwrap(), "only held rows can be approved");
+        assert!(j.deny(2).unwrap());
+        assert_eq!(j.get(1).unwrap().unwrap().state, State::Moderated);
+        let denied = j.get(2).unwrap().unwrap();
+        assert_eq!(denied.state, State::Refused);
+        assert!(denied.card_pending);
+    }
+}

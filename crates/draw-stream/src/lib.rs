@@ -1,0 +1,38 @@
+//! Draw Stream: viewers' donations become moderated, generated pixel art, drawn live on stream.
+//!
+//! # Layout
+//!
+//! A donation's path through this crate, in order:
+//!
+//! * [`intake`] — the one door for every source (the control API, the [`demo`] feed, Donation
+//!   Alerts in [`sources`]): validates, masks for display, and commits to the [`journal`] before
+//!   anything acknowledges it.
+//! * [`journal`] — SQLite (WAL) state machine of every donation; the docs there draw the states and
+//!   who moves a row between them. Crash recovery, dedupe and the show log live there.
+//! * [`pipeline`] — supervised stage workers: moderate (the `moderation` crate), plan
+//!   (`generation::ScenePlanner`), generate (`generation::ImageBackend`, with bounded look-ahead),
+//!   convert ([`convert`]: `pixelize` + `brush` into a `canvas` document).
+//! * [`show`] — the show loop: one drawing or card at a time, the hold timer, skip/pause/hide;
+//!   publishes a snapshot.
+//! * [`stage`] — renders the snapshot: a window (the `window` and `hud` crates) or headless.
+//! * [`api`] — the control API (axum) with token auth; [`cli`] — the command line and API client.
+//! * [`app`] — the state all tasks share; [`service`] — start-up and graceful shutdown;
+//!   [`config`] — TOML + environment settings with every original name; [`models`] — builds the
+//!   LLM and image-server seams; [`secrets`], [`logging`].
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod demo;
+pub mod intake;
+pub mod journal;
+pub mod logging;
+pub mod models;
+pub mod pipeline;
+pub mod secrets;
+pub mod service;
+pub mod show;
+pub mod sources;
+pub mod stage;

@@ -1,0 +1,30 @@
+//! Logging: human-readable by default, JSON with `LOG_FORMAT=json`; LOG_LEVEL sets verbosity and
+//! RUST_LOG, when set, takes precedence. Donation ids travel as span fields on every event.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// Maps the original's level names (CRITICAL, WARNING, …) to tracing's.
+fn level_directive(level: &str) -> &'static str {
+    match level.to_ascii_lowercase().as_str() {
+        "critical" | "error" => "error",
+        "warning" | "warn" => "warn",
+        "debug" => "debug",
+        "trace" => "trace",
+        _ => "info",
+    }
+}
+
+/// Installs the global subscriber (once; later calls are ignored).
+pub fn init(level: &str, format: LogFormat) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() => EnvFilter::new(v),
+        _ => EnvFilter::new(level_directive(level)),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
+        LogFormat::Text => builder.with_target(false).try_init(),
+    };
+}

@@ -1,0 +1,357 @@
+//! Stage workers: moderate → plan → generate → convert, each a supervised loop over the journal.
+//!
+//! A worker claims the oldest row in its input state, does the work in a separate task (so a panic
+//! is caught and becomes that donation's `failed` state), and advances the row. Shutdown while a
+//! step runs rolls the claim back: the step is repeated after restart, never skipped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use generation::{DonationBrief, ImageRequest, PlanDecision};
+use tokio::sync::Notify;
+use tracing::{info, warn, Instrument};
+
+use crate::app::App;
+use crate::config::ModerationMode;
+use crate::journal::{Donation, State, Update};
+
+/// One stage of the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Moderate,
+    Plan,
+    Generate,
+    Convert,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [Stage::Moderate, Stage::Plan, Stage::Generate, Stage::Convert];
+
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Moderate => "moderate",
+            Stage::Plan => "plan",
+            Stage::Generate => "generate",
+            Stage::Convert => "convert",
+        }
+    }
+
+    fn input(self) -> State {
+        match self {
+            Stage::Moderate => State::Received,
+            Stage::Plan => State::Moderated,
+            Stage::Generate => State::Planned,
+            Stage::Convert => State::Generated,
+        }
+    }
+
+    fn wake(self, app: &App) -> &Notify {
+        match self {
+            Stage::Moderate => &app.wake.moderate,
+            Stage::Plan => &app.wake.plan,
+            Stage::Generate => &app.wake.generate,
+            Stage::Convert => &app.wake.convert,
+        }
+    }
+
+    /// The stage that takes over after a successful step.
+    fn next_wake(self, app: &App) -> &Notify {
+        match self {
+            Stage::Moderate => &app.wake.plan,
+            Stage::Plan => &app.wake.generate,
+            Stage::Generate => &app.wake.convert,
+            Stage::Convert => &app.wake.screen,
+        }
+    }
+}
+
+/// What a step decided for its donation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub to: State,
+    pub update: Update,
+}
+
+impl Outcome {
+    fn to(to: State, update: Update) -> Outcome {
+        Outcome { to, update }
+    }
+
+    /// A refusal with a card (moderation, planner, fail-closed).
+    fn refuse(reason: impl Into<String>, card: impl Into<String>, category: Option<String>) -> Outcome {
+        Outcome::to(
+            State::Refused,
+            Update { reason: Some(reason.into()), card_text: Some(card.into()), category, ..Update::default() },
+        )
+    }
+
+    /// A failure with a "could not draw this" card.
+    fn fail(reason: impl Into<String>) -> Outcome {
+        Outcome::to(
+            State::Failed,
+            Update {
+                reason: Some(reason.into()),
+                card_text: Some("Sorry, I couldn't draw this one".into()),
+                ..Update::default()
+            },
+        )
+    }
+}
+
+/// Runs one stage until shutdown.
+pub async fn run_stage(app: Arc<App>, stage: Stage) {
+    let span = tracing::info_span!("stage", stage = stage.name());
+    async move {
+        loop {
+            if app.shutdown.is_cancelled() {
+                break;
+            }
+            if stage == Stage::Generate && !lookahead_free(&app).await {
+                wait(&app, &app.wake.generate).await;
+                continue;
+            }
+            let claimed = app.journal.call(move |j| j.claim(stage.input())).await;
+            let donation = match claimed {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    wait(&app, stage.wake(&app)).await;
+                    continue;
+                }
+                Err(e) => {
+                    warn!(error = %e, "journal claim failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            step(&app, stage, donation).await;
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Waits for a wake-up, a periodic re-check, or shutdown.
+async fn wait(app: &App, notify: &Notify) {
+    tokio::select! {
+        _ = notify.notified() => {}
+        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        _ = app.shutdown.cancelled() => {}
+    }
+}
+
+async fn lookahead_free(app: &App) -> bool {
+    let limit = app.settings.lookahead;
+    app.journal.call(move |j| j.lookahead_in_use().map(|n| n < limit).unwrap_or(false)).await
+}
+
+/// Runs one step for one donation, supervised, and records the outcome.
+async fn step(app: &Arc<App>, stage: Stage, d: Donation) {
+    let id = d.id;
+    let started = Instant::now();
+    let task = tokio::spawn(process(app.clone(), stage, d).instrument(tracing::info_span!("donation", donation = id)));
+    let abort = task.abort_handle();
+    let outcome = tokio::select! {
+        joined = task => match joined {
+            Ok(o) => o,
+            Err(e) if e.is_panic() => {
+                let msg = panic_message(e.into_panic());
+                warn!(donation = id, stage = stage.name(), panic = %msg, "step panicked; donation failed, pipeline continues");
+                Outcome::fail(format!("internal error in {}: {msg}", stage.name()))
+            }
+            Err(e) => Outcome::fail(format!("internal error in {}: {e}", stage.name())),
+        },
+        _ = app.shutdown.cancelled() => {
+            abort.abort();
+            let _ = app.journal.call(move |j| j.release(id)).await;
+            info!(donation = id, stage = stage.name(), "shutdown: step rolled back, it will be repeated after restart");
+            return;
+        }
+    };
+    metrics::histogram!("drawstream_stage_seconds", "stage" => stage.name()).record(started.elapsed().as_secs_f64());
+    let to = outcome.to;
+    let reason = outcome.update.reason.clone();
+    let applied = app.journal.call(move |j| j.advance(id, stage.input(), outcome.to, outcome.update)).await;
+    match applied {
+        Ok(true) => {
+            info!(
+                donation = id,
+                stage = stage.name(),
+                state = to.as_str(),
+                reason = reason.as_deref().unwrap_or(""),
+                "advanced"
+            );
+            metrics::counter!("drawstream_transitions_total", "to" => to.as_str()).increment(1);
+            if matches!(to, State::Refused | State::Failed | State::Held) {
+                app.wake.screen.notify_one();
+            } else {
+                stage.next_wake(app).notify_one();
+            }
+        }
+        Ok(false) => info!(donation = id, stage = stage.name(), "row changed meanwhile (cleared?); result dropped"),
+        Err(e) => {
+            warn!(donation = id, error = %e, "journal write failed; step will be repeated");
+            let _ = app.journal.call(move |j| j.release(id)).await;
+        }
+    }
+    // A freed look-ahead slot or a new card may unblock the screen and the generator.
+    app.wake.generate.notify_one();
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+async fn process(app: Arc<App>, stage: Stage, d: Donation) -> Outcome {
+    match stage {
+        Stage::Moderate => moderate(&app, &d),
+        Stage::Plan => plan(&app, &d).await,
+        Stage::Generate => generate(&app, &d).await,
+        Stage::Convert => convert(&app, &d).await,
+    }
+}
+
+/// The word layer decides first; in approve-all mode everything not blocked waits for a moderator.
+pub fn moderate(app: &App, d: &Donation) -> Outcome {
+    if d.message_type == "audio" {
+        return Outcome::refuse(
+            "voice message, not a drawing request",
+            "Voice messages can't be drawn — thank you!",
+            None,
+        );
+    }
+    if d.raw_message.trim().is_empty() {
+        return Outcome::refuse("no drawing request", format!("Thank you, {}!", d.donor), None);
+    }
+    let v = moderation::check_donation(&d.raw_donor, &d.raw_message);
+    let category = v.message.category.map(|c| c.as_str().to_owned());
+    match v.message.verdict {
+        moderation::VerdictKind::Block => Outcome::refuse(
+            format!("blocked by the word filter ({})", category.as_deref().unwrap_or("other")),
+            "I can't draw that one — let's keep the stream friendly!",
+            category,
+        ),
+        verdict => {
+            let verdict = match verdict {
+                moderation::VerdictKind::Profanity => "profanity",
+                _ => "allow",
+            };
+            let update = Update { verdict: Some(verdict.into()), ..Update::default() };
+            if app.settings.moderation_mode == ModerationMode::ApproveAll {
+                Outcome::to(State::Held, Update { reason: Some("waiting for a moderator".into()), ..update })
+            } else {
+                Outcome::to(State::Moderated, update)
+            }
+        }
+    }
+}
+
+/// The planner turns the (masked) request into a prompt, or refuses; a failing planner refuses (fail closed).
+async fn plan(app: &App, d: &Donation) -> Outcome {
+    let brief = DonationBrief {
+        id: d.id,
+        donor: d.donor.clone(),
+        amount: d.amount.clone(),
+        currency: d.currency.clone(),
+        message: d.message.clone(),
+        locale: app.settings.locale.clone(),
+    };
+    match app.planner.plan(&brief).await {
+        Ok(PlanDecision::Draw(p)) => Outcome::to(
+            State::Planned,
+            Update {
+                prompt: Some(p.prompt),
+                negative_prompt: Some(p.negative_prompt),
+                seed: Some((p.seed & 0x7FFF_FFFF_FFFF_FFFF) as i64),
+                ..Update::default()
+            },
+        ),
+        Ok(PlanDecision::Refuse(r)) => {
+            Outcome::refuse(format!("refused by the planner: {}", r.reason), r.text, r.category)
+        }
+        Err(e) => {
+            warn!(donation = d.id, error = %e, "planner failed; refusing (fail closed)");
+            Outcome::refuse(format!("planner failed: {e}"), "I can't check this one right now — sorry!", None)
+        }
+    }
+}
+
+/// Paints the prompt; `clear` interrupts the job on the image server.
+async fn generate(app: &App, d: &Donation) -> Outcome {
+    let request = ImageRequest {
+        donation_id: d.id,
+        prompt: d.prompt.clone().unwrap_or_default(),
+        negative_prompt: d.negative_prompt.clone().unwrap_or_default(),
+        seed: d.seed.unwrap_or(d.id) as u64,
+        width: app.settings.pixel_width,
+        height: app.settings.pixel_height,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    *app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()) = Some((d.id, cancel.clone()));
+    let result = tokio::select! {
+        r = app.backend.generate(&request) => r,
+        _ = cancel.cancelled() => {
+            if let Err(e) = app.backend.interrupt().await {
+                warn!(donation = d.id, error = %e, "could not interrupt the image server");
+            }
+            Err(generation::GenerateError::Interrupted)
+        }
+    };
+    *app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    let image = match result {
+        Ok(img) => img,
+        Err(e) => return Outcome::fail(format!("generation failed: {e}")),
+    };
+    let encoded = tokio::task::spawn_blocking(move || encode_png(&image)).await;
+    match encoded {
+        Ok(Ok(png)) => Outcome::to(State::Generated, Update { image_png: Some(png), ..Update::default() }),
+        Ok(Err(e)) => Outcome::fail(format!("generated image is unusable: {e}")),
+        Err(e) => Outcome::fail(format!("internal error encoding the image: {e}")),
+    }
+}
+
+fn encode_png(img: &generation::GeneratedImage) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    let expected = img.width as usize * img.height as usize * 3;
+    if img.rgb.len() != expected || img.width == 0 {
+        return Err(format!("{}×{} image with {} bytes (expected {expected})", img.width, img.height, img.rgb.len()));
+    }
+    let mut out = Vec::new();
+    let enc = image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Sub,
+    );
+    enc.write_image(&img.rgb, img.width, img.height, image::ExtendedColorType::Rgb8).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Pixelizes the image and plans the strokes, on a blocking thread.
+async fn convert(app: &App, d: &Donation) -> Outcome {
+    let id = d.id;
+    let png = match app.journal.call(move |j| j.image(id)).await {
+        Ok(Some(png)) => png,
+        Ok(None) => return Outcome::fail("generated image missing from the journal"),
+        Err(e) => return Outcome::fail(format!("journal read failed: {e}")),
+    };
+    let converter = app.converter.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let img = image::load_from_memory(&png).map_err(|e| format!("cannot decode the image: {e}"))?.to_rgb8();
+        converter.convert(img.as_raw(), img.width(), img.height())
+    })
+    .await;
+    match result {
+        Ok(Ok(c)) => {
+            info!(donation = id, quality = %c.quality, "pixelized");
+            Outcome::to(State::Ready, Update { document: Some(c.document_json), ..Update::default() })
+        }
+        Ok(Err(e)) => Outcome::fail(format!("conversion failed: {e}")),
+        Err(e) if e.is_panic() => Outcome::fail(format!("conversion panicked: {}", panic_message(e.into_panic()))),
+        Err(e) => Outcome::fail(format!("conversion failed: {e}")),
+    }
+}

@@ -1,0 +1,174 @@
+//! The service: builds the [`App`] from settings, starts every task, and shuts down gracefully.
+//!
+//! Start order: data dir and secrets → journal (with crash recovery) → seams → API (so `/health`
+//! answers only when everything is ready) → stage workers → show loop → sources. Shutdown
+//! (Ctrl+C, SIGTERM, `POST /control/shutdown`, or closing the window) cancels one token: sources
+//! stop, the API stops accepting, a running step rolls back, an unfinished drawing goes back to
+//! `ready`, and the journal is checkpointed. Nothing is lost either way.
+
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, Health, InFlight, StageControl, Wake};
+use crate::config::{BackendKind, PlannerKind, Settings};
+use crate::convert::PixelBrush;
+use crate::journal::Journal;
+use crate::pipeline::{self, Stage};
+use crate::secrets;
+use generation::{ImageBackend, ScenePlanner};
+
+/// Builds the planner named by the settings.
+fn planner(s: &Settings) -> anyhow::Result<Arc<dyn ScenePlanner>> {
+    Ok(match &s.planner {
+        PlannerKind::Offline => Arc::new(generation::offline::OfflinePlanner),
+        PlannerKind::Llm(backend) => crate::models::llm_planner(s, backend)?,
+    })
+}
+
+/// Builds the image backend named by the settings.
+fn backend(s: &Settings) -> anyhow::Result<Arc<dyn ImageBackend>> {
+    Ok(match s.image_backend {
+        BackendKind::Demo => Arc::new(generation::demo::DemoBackend::default()),
+        BackendKind::ComfyUi => crate::models::comfyui_backend(s)?,
+        BackendKind::A1111 => crate::models::a1111_backend(s)?,
+    })
+}
+
+/// The swappable parts of the pipeline (tests and benchmarks inject their own).
+pub struct Seams {
+    pub planner: Arc<dyn ScenePlanner>,
+    pub backend: Arc<dyn ImageBackend>,
+    pub converter: Arc<dyn crate::convert::Converter>,
+}
+
+impl Seams {
+    /// The seams the settings name.
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Seams> {
+        Ok(Seams {
+            planner: planner(s)?,
+            backend: backend(s)?,
+            converter: Arc::new(PixelBrush {
+                size: s.pixel_output_size,
+                colors: s.pixel_palette_colors,
+                duration_ms: s.draw_duration.as_millis() as u64,
+                caption: "All for you".into(),
+            }),
+        })
+    }
+}
+
+/// Everything the service needs, ready to run, with the seams the settings name.
+pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Arc<App>> {
+    let seams = Seams::from_settings(&settings)?;
+    build_with(settings, seams, shutdown).await
+}
+
+/// Everything the service needs, ready to run, with the given seams.
+pub async fn build_with(settings: Settings, seams: Seams, shutdown: CancellationToken) -> anyhow::Result<Arc<App>> {
+    let dir = settings.data_dir.clone();
+    secrets::ensure_data_dir(&dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let api_token = secrets::ensure_secret(&dir.join("api-token"), settings.api_token.as_deref())
+        .with_context(|| format!("cannot write {}", dir.join("api-token").display()))?;
+    let overlay_key = secrets::ensure_secret(&dir.join("overlay-key"), settings.overlay_key.as_deref())
+        .with_context(|| format!("cannot write {}", dir.join("overlay-key").display()))?;
+
+    let path = settings.journal_path();
+    let journal = Journal::open(&path).with_context(|| format!("cannot open the journal {}", path.display()))?;
+    let recovered = journal.recover().context("journal recovery failed")?;
+    if recovered > 0 {
+        tracing::info!(rows = recovered, "recovered rows left in progress by the last run");
+    }
+
+    let Seams { planner, backend, converter } = seams;
+    let health = Health {
+        intake: None,
+        planner: planner.name().to_owned(),
+        backend: backend.name().to_owned(),
+        backend_problem: None,
+    };
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+
+    Ok(Arc::new(App {
+        settings,
+        journal,
+        planner,
+        backend,
+        converter,
+        wake: Wake::default(),
+        control: StageControl::default(),
+        in_flight: InFlight::default(),
+        snapshot: RwLock::default(),
+        health: RwLock::new(health),
+        shutdown,
+        api_token,
+        overlay_key,
+        metrics,
+    }))
+}
+
+/// Runs every task until the shutdown token is cancelled, then waits for them to finish.
+pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
+    let s = &app.settings;
+    let addr = format!("{}:{}", s.api_host, s.api_port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (API_HOST/API_PORT)"))?;
+    tracing::info!(%addr, "{}", s.summary());
+    if s.demo {
+        tracing::info!("DEMO mode: sample donations are generated (set DEMO=0 or configure Donation Alerts to stop)");
+    }
+
+    let mut tasks = tokio::task::JoinSet::new();
+    {
+        let app = app.clone();
+        tasks.spawn(async move {
+            let backend = app.backend.clone();
+            if let Err(e) = backend.check().await {
+                tracing::warn!(error = %e, "image backend check failed");
+                app.health.write().unwrap_or_else(|p| p.into_inner()).backend_problem = Some(e.to_string());
+            }
+        });
+    }
+    for stage in Stage::ALL {
+        tasks.spawn(pipeline::run_stage(app.clone(), stage));
+    }
+    tasks.spawn(crate::show::run(app.clone()));
+    if s.demo {
+        tasks.spawn(crate::demo::run(app.clone()));
+    }
+    crate::sources::spawn(&app, &mut tasks);
+    tasks.spawn(signals(app.shutdown.clone()));
+
+    let router = crate::api::router(app.clone());
+    let token = app.shutdown.clone();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move { token.cancelled().await });
+    let served = server.await.context("API server failed");
+    app.shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    app.journal.call(|j| j.checkpoint()).await.ok();
+    tracing::info!("shut down cleanly");
+    served
+}
+
+/// Ctrl+C and SIGTERM request a graceful shutdown.
+async fn signals(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl+C: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+        _ = shutdown.cancelled() => return,
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,119 @@
+//! The stage: where the show becomes pixels — a window when a display is available, else headless.
+//!
+//! The show loop (async) publishes a snapshot; [`FrameRenderer`] turns a snapshot into a full
+//! broadcast frame (canvas at the current instant + HUD). The window calls it every frame on the
+//! main thread, so rendering never blocks the async runtime.
+
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::journal::{Donation, State};
+use crate::show::{Phase, ShowSnapshot, Showing};
+
+/// Renders snapshots into frames; keeps the HUD's caches and the canvas buffer between frames.
+pub struct FrameRenderer {
+    hud: hud::Hud,
+    canvas: canvas::Image,
+    demo: bool,
+    show_fps: bool,
+    queue_limit: usize,
+}
+
+impl FrameRenderer {
+    pub fn new(width: u32, height: u32, demo: bool, show_fps: bool, queue_limit: usize) -> FrameRenderer {
+        FrameRenderer {
+            hud: hud::Hud::new(width, height),
+            canvas: canvas::Image { width: 0, height: 0, data: Vec::new() },
+            demo,
+            show_fps,
+            queue_limit,
+        }
+    }
+
+    /// Composes the frame for `snap` at this instant.
+    pub fn draw(
+        &mut self,
+        frame: &mut hud::Frame,
+        snap: &ShowSnapshot,
+        paused: bool,
+        hidden: bool,
+        status: Option<String>,
+        fps: f32,
+    ) {
+        let state = hud_state(snap, self.demo, paused, hidden, status, self.show_fps.then_some(fps), self.queue_limit);
+        let mut has_canvas = false;
+        if let Some(a) = &snap.active {
+            if let Showing::Drawing { timeline } = &a.showing {
+                timeline.render_at(a.t_ms_now(), &mut self.canvas);
+                has_canvas = true;
+            }
+        }
+        let view = has_canvas.then(|| hud::CanvasView {
+            width: self.canvas.width,
+            height: self.canvas.height,
+            rgba: &self.canvas.data,
+        });
+        self.hud.compose(frame, &state, view);
+    }
+}
+
+fn entry_status(d: &Donation) -> hud::EntryStatus {
+    match d.state {
+        State::Ready => hud::EntryStatus::Ready,
+        State::Held => hud::EntryStatus::Held,
+        State::Generated | State::Planned => hud::EntryStatus::Painting,
+        _ => hud::EntryStatus::Checking,
+    }
+}
+
+/// The HUD's view of a snapshot (pure; texts are the masked forms).
+pub fn hud_state(
+    snap: &ShowSnapshot,
+    demo: bool,
+    paused: bool,
+    hidden: bool,
+    status_line: Option<String>,
+    fps: Option<f32>,
+    queue_limit: usize,
+) -> hud::HudState {
+    let now = snap.active.as_ref().map(|a| {
+        let kind = match &a.showing {
+            Showing::Drawing { .. } => hud::ShowKind::Drawing,
+            Showing::Card { text, failed: true } => hud::ShowKind::Failed { text: text.clone() },
+            Showing::Card { text, failed: false } => hud::ShowKind::Refused { text: text.clone() },
+        };
+        let progress = if a.duration_ms == 0 { 1.0 } else { (a.t_ms_now() as f32 / a.duration_ms as f32).min(1.0) };
+        hud::NowShowing {
+            donor: a.donation.donor.clone(),
+            amount: a.donation.amount.clone(),
+            currency: a.donation.currency.clone(),
+            message: a.donation.message.clone(),
+            kind,
+            progress,
+            hold_remaining_sec: (a.phase == Phase::Holding && matches!(a.showing, Showing::Drawing { .. }))
+                .then(|| a.hold_remaining.as_secs_f32().ceil() as u32),
+        }
+    });
+    let queue = snap
+        .upcoming
+        .iter()
+        .filter(|d| snap.active.as_ref().is_none_or(|a| a.donation.id != d.id))
+        .take(queue_limit)
+        .map(|d| hud::QueueEntry {
+            donor: d.donor.clone(),
+            amount: d.amount.clone(),
+            currency: d.currency.clone(),
+            message: d.message.clone(),
+            status: entry_status(d),
+        })
+        .collect();
+    hud::HudState { demo, hidden, paused, now, queue, caption: "All for you".into(), fps, status_line }
+}
+
+/// Presents the show until the service shuts down. (Window support is wired in when the
+/// `window` crate lands; until then the service runs headless.)
+pub fn present(_app: &Arc<App>, headless: bool) {
+    if !headless {
+        tracing::info!("running headless");
+    }
+}

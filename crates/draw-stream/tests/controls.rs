@@ -1,0 +1,129 @@
+//! Scenario: the streamer drives the show — skip, clear, pause/resume, approve/deny, replay, hide.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{fast_env, Service};
+
+const T: Duration = Duration::from_secs(60);
+
+fn env_with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut env = fast_env();
+    env.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
+    env.extend_from_slice(overrides);
+    env
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skip_ends_the_drawing_on_screen_and_the_next_one_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &env_with(&[("DRAW_DURATION_SEC", "30")])).await;
+    let first = svc.donate("a long drawing").await;
+    let second = svc.donate("the next drawing").await;
+    svc.wait_state(first, "showing", T).await;
+    let q = svc.get("/queue").await;
+    assert_eq!(q["active"]["journal_id"], first);
+    assert_eq!(q["phase"], "drawing");
+    assert!(q["progress"].as_f64().unwrap() < 0.5);
+
+    let (status, v) = svc.post("/queue/skip", None).await;
+    assert_eq!((status, v["status"].as_str()), (202, Some("skip_requested")));
+    svc.wait_state(first, "skipped", T).await;
+    svc.wait_state(second, "showing", T).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pause_stops_new_drawings_and_resume_starts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &fast_env()).await;
+    assert_eq!(svc.post("/queue/pause", None).await.0, 202);
+    let id = svc.donate("a paused cat").await;
+    svc.wait_state(id, "ready", T).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(svc.donation(id).await["state"], "ready", "nothing starts while paused");
+    assert_eq!(svc.get("/queue").await["paused"], true);
+    assert_eq!(svc.post("/queue/resume", None).await.0, 202);
+    svc.wait_state(id, "shown", T).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clear_removes_everything_not_yet_on_screen_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &fast_env()).await;
+    svc.post("/queue/pause", None).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(svc.donate(&format!("a lighthouse {i}")).await);
+    }
+    // Some are ready, some may still be in earlier states: clear takes them all.
+    svc.wait_state(ids[0], "ready", T).await;
+    let (status, v) = svc.post("/queue/clear", None).await;
+    assert_eq!(status, 202);
+    assert_eq!(v["status"], "queue_cleared");
+    assert_eq!(v["cleared"], 6, "{v}");
+    for id in &ids {
+        assert_eq!(svc.donation(*id).await["state"], "cleared");
+    }
+    svc.post("/queue/resume", None).await;
+    let later = svc.donate("after the clear").await;
+    svc.wait_state(later, "shown", T).await;
+    for id in &ids {
+        assert_eq!(svc.donation(*id).await["state"], "cleared", "a cleared donation never comes back");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_approve_all_mode_held_donations_wait_for_a_moderator() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &env_with(&[("MODERATION_MODE", "approve-all")])).await;
+    let keep = svc.donate("a friendly robot").await;
+    let drop = svc.donate("a grumpy robot").await;
+    svc.wait_state(keep, "held", T).await;
+    svc.wait_state(drop, "held", T).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(svc.donation(keep).await["state"], "held", "held rows do not move by themselves");
+
+    assert_eq!(svc.post(&format!("/donations/{keep}/approve"), None).await.0, 202);
+    assert_eq!(svc.post(&format!("/donations/{drop}/deny"), None).await.0, 202);
+    svc.wait_state(keep, "shown", T).await;
+    let denied =
+        svc.wait_for(drop, "refused and carded", T, |d| d["state"] == "refused" && d["card_pending"] == false).await;
+    assert_eq!(denied["reason"], "denied by a moderator");
+    let (status, v) = svc.post(&format!("/donations/{keep}/approve"), None).await;
+    assert_eq!(status, 409, "approving twice is a conflict: {v}");
+    assert!(v["error"].as_str().unwrap().contains("only held donations"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_shows_a_drawing_again_without_regenerating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &fast_env()).await;
+    let id = svc.donate("a windmill").await;
+    let shown = svc.wait_state(id, "shown", T).await;
+    assert_eq!(shown["show_count"], 1);
+    assert_eq!(svc.post(&format!("/donations/{id}/replay"), None).await.0, 202);
+    let again = svc.wait_for(id, "shown twice", T, |d| d["show_count"] == 2 && d["state"] == "shown").await;
+    assert_eq!(again["prompt"], shown["prompt"], "same plan, no regeneration");
+    let metrics = svc.http.get(svc.url("/metrics")).bearer_auth(&svc.token).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("drawstream_donations{state=\"shown\"} 1"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hide_blanks_the_stage_and_freezes_the_drawing_until_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &env_with(&[("DRAW_DURATION_SEC", "3")])).await;
+    let id = svc.donate("a hot air balloon").await;
+    svc.wait_state(id, "showing", T).await;
+    assert_eq!(svc.post("/stage/hide", None).await.0, 202);
+    let a = svc.get("/queue").await;
+    assert_eq!(a["hidden"], true);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let b = svc.get("/queue").await;
+    assert_eq!(a["progress"], b["progress"], "the drawing does not advance while hidden");
+    assert_eq!(svc.post("/stage/show", None).await.0, 202);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let c = svc.get("/queue").await;
+    assert_eq!(c["hidden"], false);
+    assert!(c["progress"].as_f64() > b["progress"].as_f64(), "it continues after show: {b} then {c}");
+}

@@ -1,0 +1,124 @@
+//! Scenario: one donation makes a stage panic or fail; it becomes `failed` with a card, and the show goes on.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use draw_stream::config::{RawConfig, Settings};
+use draw_stream::convert::{Converted, Converter};
+use draw_stream::intake::{self, Incoming};
+use draw_stream::journal::{Source, State};
+use draw_stream::service::{self, Seams};
+use generation::{
+    DonationBrief, GenerateError, GeneratedImage, ImageBackend, ImageRequest, PlanDecision, PlanError, ScenePlanner,
+};
+
+/// Panics on "boom", answers nonsense on "nonsense", plans everything else.
+struct FragilePlanner;
+
+#[async_trait]
+impl ScenePlanner for FragilePlanner {
+    fn name(&self) -> &str {
+        "fragile"
+    }
+    async fn plan(&self, d: &DonationBrief) -> Result<PlanDecision, PlanError> {
+        if d.message.contains("boom") {
+            panic!("planner exploded on purpose");
+        }
+        if d.message.contains("nonsense") {
+            return Err(PlanError::Invalid("answer was not JSON".into()));
+        }
+        generation::offline::OfflinePlanner.plan(d).await
+    }
+}
+
+/// A 16×16 grey image; fails when the prompt mentions "broken".
+struct TinyBackend;
+
+#[async_trait]
+impl ImageBackend for TinyBackend {
+    fn name(&self) -> &str {
+        "tiny"
+    }
+    async fn generate(&self, r: &ImageRequest) -> Result<GeneratedImage, GenerateError> {
+        if r.prompt.contains("broken") {
+            return Err(GenerateError::Failed("CUDA out of memory".into()));
+        }
+        Ok(GeneratedImage { width: 16, height: 16, rgb: vec![128; 16 * 16 * 3] })
+    }
+}
+
+/// One red pixel on a 4×4 canvas, drawn in 10 ms.
+struct OnePixel;
+
+impl Converter for OnePixel {
+    fn name(&self) -> &str {
+        "one-pixel"
+    }
+    fn convert(&self, _rgb: &[u8], _w: u32, _h: u32) -> Result<Converted, String> {
+        let doc = r##"{"version":"1.0","caption":"All for you","canvas":{"w":4,"h":4,"bg":"#000000"},
+            "steps":[{"op":"pixels","points":[[1,1]],"color":"#FF0000","animate":{"mode":"pixel_reveal","duration_ms":10}}]}"##;
+        Ok(Converted { document_json: doc.into(), quality: String::new() })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_or_failing_stage_fails_one_donation_and_the_pipeline_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let raw = RawConfig::from_pairs([
+        ("DEMO", "0"),
+        ("API_PORT", port.as_str()),
+        ("SHOW_DURATION_SEC", "0"),
+        ("CARD_DURATION_SEC", "0"),
+        ("FRAME_RATE", "200"),
+    ]);
+    let settings = Settings::from_raw(&raw, Some(dir.path())).unwrap();
+    let seams =
+        Seams { planner: Arc::new(FragilePlanner), backend: Arc::new(TinyBackend), converter: Arc::new(OnePixel) };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let app = service::build_with(settings, seams, shutdown.clone()).await.unwrap();
+    let running = tokio::spawn(service::run(app.clone()));
+
+    let mut ids = Vec::new();
+    for (i, msg) in ["boom goes the planner", "nonsense please", "a broken printer", "a calm lake"].iter().enumerate() {
+        let incoming = Incoming {
+            source: Source::Manual,
+            source_id: format!("s{i}"),
+            donor: Some("Tester".into()),
+            message: (*msg).into(),
+            amount: "1".into(),
+            currency: "USD".into(),
+            amount_user: None,
+            message_type: "text".into(),
+        };
+        ids.push(intake::admit(&app, incoming, false).await.unwrap().unwrap().id);
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let last = loop {
+        let d = app.journal.get(ids[3]).unwrap().unwrap();
+        if d.state == State::Shown {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "the pipeline stalled behind a failure: {d:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(last.show_count, 1);
+
+    let panicked = app.journal.get(ids[0]).unwrap().unwrap();
+    assert_eq!(panicked.state, State::Failed);
+    assert!(panicked.reason.as_deref().unwrap().contains("planner exploded on purpose"), "{panicked:?}");
+    let nonsense = app.journal.get(ids[1]).unwrap().unwrap();
+    assert_eq!(nonsense.state, State::Refused, "a failing checker refuses (fail closed)");
+    assert!(nonsense.card_text.as_deref().unwrap().contains("can't check"));
+    let broken = app.journal.get(ids[2]).unwrap().unwrap();
+    assert_eq!(broken.state, State::Failed);
+    assert!(broken.reason.as_deref().unwrap().contains("CUDA out of memory"));
+    for id in &ids[..3] {
+        assert!(!app.journal.get(*id).unwrap().unwrap().card_pending, "every card is shown once");
+    }
+
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}
