@@ -9,6 +9,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Donation Alerts tokens saved by `draw-stream login donationalerts`, inside the data dir.
+pub const DA_TOKEN_FILE: &str = "donationalerts-token.json";
+
 /// Where a raw value came from, so errors can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -478,7 +481,7 @@ impl Settings {
         };
 
         // A source is configured when Donation Alerts has a token (in the environment or from `login`).
-        let da_token_file = data_dir.join("donationalerts-token.json");
+        let da_token_file = data_dir.join(DA_TOKEN_FILE);
         let source_configured = da_access_token.is_some() || da_token_file.exists();
         let demo = r.boolean("DEMO").unwrap_or(!source_configured);
 

@@ -356,6 +356,40 @@ impl Journal {
         Ok(Inserted { id, new: false })
     }
 
+    /// Journals a donation that arrived malformed directly as `failed` (kept visible, never lost).
+    pub fn insert_failed(
+        &self,
+        source: Source,
+        source_id: &str,
+        donor: &str,
+        message: &str,
+        reason: &str,
+    ) -> Result<Inserted> {
+        let c = self.lock();
+        let t = now();
+        let n = c.execute(
+            "INSERT OR IGNORE INTO donations (source, source_id, state, donor, donor_masked, message, message_masked, \
+             amount, currency, received_at, updated_at, reason) \
+             VALUES (?1, ?2, 'failed', ?3, ?4, ?5, ?6, '0', '?', ?7, ?7, ?8)",
+            params![
+                source.as_str(),
+                source_id,
+                donor,
+                moderation::check(donor).masked,
+                message,
+                moderation::check(message).masked,
+                t,
+                reason
+            ],
+        )?;
+        let id = c.query_row(
+            "SELECT id FROM donations WHERE source = ?1 AND source_id = ?2",
+            params![source.as_str(), source_id],
+            |r| r.get(0),
+        )?;
+        Ok(Inserted { id, new: n == 1 })
+    }
+
     /// Claims the oldest unclaimed row in `state` for a stage worker.
     pub fn claim(&self, state: State) -> Result<Option<Donation>> {
         let c = self.lock();
