@@ -175,7 +175,7 @@ async fn start_next(app: &App) -> Option<Current> {
                 hold_left: s.card_duration,
             })
         }
-        ScreenItem::Drawing { donation, document } => {
+        ScreenItem::Drawing { mut donation, document } => {
             let id = donation.id;
             let doc = match canvas::parse(&document) {
                 Ok(doc) => doc,
@@ -190,6 +190,7 @@ async fn start_next(app: &App) -> Option<Current> {
             if !app.journal.call(move |j| j.start_showing(id)).await.unwrap_or(false) {
                 return None;
             }
+            donation.state = crate::journal::State::Showing;
             let duration = Duration::from_millis(timeline.duration_ms());
             info!(donation = id, duration_ms = duration.as_millis() as u64, "drawing on screen");
             metrics::counter!("drawstream_drawings_started_total").increment(1);

@@ -4,6 +4,7 @@
 //! broadcast frame (canvas at the current instant + HUD). The window calls it every frame on the
 //! main thread, so rendering never blocks the async runtime.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::app::App;
@@ -110,10 +111,57 @@ pub fn hud_state(
     hud::HudState { demo, hidden, paused, now, queue, caption: "All for you".into(), fps, status_line }
 }
 
-/// Presents the show until the service shuts down. (Window support is wired in when the
-/// `window` crate lands; until then the service runs headless.)
-pub fn present(_app: &Arc<App>, headless: bool) {
-    if !headless {
-        tracing::info!("running headless");
+/// Presents the show until the service shuts down: in a window on this (main) thread when asked
+/// for and possible, else headless (the show loop runs on the async runtime either way).
+pub fn present(app: &Arc<App>, headless: bool) {
+    if headless {
+        return;
+    }
+    if !window::display_available() {
+        tracing::info!("no display found: running headless (use --headless to say so)");
+        return;
+    }
+    let s = &app.settings;
+    let cfg = window::WindowConfig {
+        width: s.display_width,
+        height: s.display_height,
+        frame_rate: s.frame_rate,
+        title: "Draw Stream".into(),
+    };
+    let mut renderer = FrameRenderer::new(s.display_width, s.display_height, s.demo, s.show_fps, s.queue_max_size);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let token = app.shutdown.clone();
+        std::thread::spawn(move || {
+            // Bridge: the window polls a flag; the service signals with its token.
+            let rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+            if let Ok(rt) = rt {
+                rt.block_on(token.cancelled());
+            }
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+    let app_for_draw = app.clone();
+    let mut last = std::time::Instant::now();
+    let mut fps = 0.0f32;
+    let draw = move |frame: &mut hud::Frame| {
+        let now = std::time::Instant::now();
+        let dt = now.duration_since(last).as_secs_f32();
+        last = now;
+        if dt > 0.0 {
+            fps = if fps == 0.0 { 1.0 / dt } else { fps * 0.95 + 0.05 / dt };
+        }
+        let snap = app_for_draw.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let status = app_for_draw.health.read().ok().and_then(|h| h.intake.clone());
+        renderer.draw(frame, &snap, app_for_draw.control.is_paused(), app_for_draw.control.is_hidden(), status, fps);
+    };
+    match window::run(cfg, draw, stop) {
+        Ok(window::WindowExit::Closed) => {
+            tracing::info!("window closed: shutting down");
+            app.shutdown.cancel();
+        }
+        Ok(window::WindowExit::Stopped) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot open the window; continuing headless"),
     }
 }
