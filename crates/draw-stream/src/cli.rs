@@ -69,6 +69,12 @@ enum Command {
         /// Also write the whole animation as a GIF.
         #[arg(long, value_name = "A.gif")]
         gif: Option<PathBuf>,
+        /// Write a full broadcast frame (canvas + HUD, DISPLAY_WIDTH×DISPLAY_HEIGHT) instead.
+        #[arg(long)]
+        hud: bool,
+        /// With --hud: the instant to show, as a fraction of the drawing (0..=1).
+        #[arg(long, default_value_t = 0.6)]
+        at: f64,
     },
     /// Turn one image into true pixel art.
     Pixelize {
@@ -215,7 +221,8 @@ fn dispatch(mut cli: Cli) -> Outcome {
     let command = cli.command.take().unwrap_or(Command::Run);
     match command {
         Command::Run => run_service(&cli.run),
-        Command::Render { doc, out, scale, gif } => render(&doc, &out, scale, gif.as_deref()),
+        Command::Render { doc, out, scale, gif, hud: false, .. } => render(&doc, &out, scale, gif.as_deref()),
+        Command::Render { doc, out, hud: true, at, .. } => render_hud(&cli.run, &doc, &out, at),
         Command::Pixelize { input, out, size, colors, json } => pixelize_cmd(&input, &out, size, colors, json),
         Command::Brush { input, out, duration_sec, size, colors } => {
             brush_cmd(&input, &out, duration_sec, size, colors)
@@ -313,6 +320,53 @@ fn render(doc_path: &Path, out: &Path, scale: u32, gif: Option<&Path>) -> Outcom
         write_file(g, &canvas::encode_gif(&timeline, 20, scale))?;
     }
     Ok(())
+}
+
+fn load_document(doc_path: &Path) -> Result<canvas::Document, Failure> {
+    let text = String::from_utf8(read_file(doc_path)?)
+        .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", doc_path.display())))?;
+    canvas::parse(&text).map_err(|e| Failure::usage(format!("{}: {e}", doc_path.display())))
+}
+
+/// A full HUD frame with the document mid-drawing, as the window would show it.
+fn render_hud(run: &RunArgs, doc_path: &Path, out: &Path, at: f64) -> Outcome {
+    if !(0.0..=1.0).contains(&at) {
+        return Err(Failure::usage(format!("--at {at}: must be within 0..=1")));
+    }
+    let doc = load_document(doc_path)?;
+    let settings = load_settings(run)?;
+    let (w, h) = (settings.display_width, settings.display_height);
+    let timeline = canvas::Timeline::new(&doc, settings.default_step_duration_ms);
+    let t = (timeline.duration_ms() as f64 * at) as u64;
+    let mut img = canvas::Image { width: 0, height: 0, data: Vec::new() };
+    timeline.render_at(t, &mut img);
+    let state = hud::HudState {
+        demo: false,
+        hidden: false,
+        paused: false,
+        now: Some(hud::NowShowing {
+            donor: "Preview".into(),
+            amount: "5".into(),
+            currency: settings.display_currency.clone(),
+            message: doc_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            kind: hud::ShowKind::Drawing,
+            progress: timeline.progress_at(t),
+            hold_remaining_sec: None,
+        }),
+        queue: Vec::new(),
+        caption: doc.caption.clone(),
+        fps: None,
+        status_line: None,
+    };
+    let mut frame = hud::Frame::new(w, h);
+    hud::Hud::new(w, h).compose(
+        &mut frame,
+        &state,
+        Some(hud::CanvasView { width: img.width, height: img.height, rgba: &img.data }),
+    );
+    let rgba = image::RgbaImage::from_raw(w, h, frame.to_rgba())
+        .ok_or_else(|| Failure::runtime("frame has the wrong size"))?;
+    rgba.save(out).map_err(|e| Failure::runtime(format!("{}: {e}", out.display())))
 }
 
 /// Decodes an image file to RGB, naming the file on error. Alpha is composited over black.

@@ -716,3 +716,20 @@ mod tests {
         assert_eq!(s.draw_duration, Duration::from_millis(500));
     }
 }
+
+#[cfg(test)]
+mod docs {
+    /// The README's configuration table must name every key, with its default, so docs cannot drift.
+    #[test]
+    fn the_readme_documents_every_key_with_its_default() {
+        let readme = include_str!("../../../README.md");
+        for (key, default, _) in super::KEYS {
+            let row = readme.lines().find(|l| l.starts_with(&format!("| `{key}` |")));
+            let row = row.unwrap_or_else(|| panic!("README configuration table lacks {key}"));
+            match default {
+                Some(d) => assert!(row.contains(&format!("`{d}`")), "README row of {key} lacks default {d}: {row}"),
+                None => assert!(row.contains("| — |"), "README row of {key} should show no default: {row}"),
+            }
+        }
+    }
+}

@@ -15,7 +15,8 @@
 //! * [`show`] — the show loop: one drawing or card at a time, the hold timer, skip/pause/hide;
 //!   publishes a snapshot.
 //! * [`stage`] — renders the snapshot: a window (the `window` and `hud` crates) or headless.
-//! * [`api`] — the control API (axum) with token auth; [`cli`] — the command line and API client.
+//! * [`api`] — the control API (axum) with token auth; [`web`] — the overlay, panel and gallery pages;
+//!   [`gallery`] — PNG/GIF of every shown drawing; [`cli`] — the command line and API client.
 //! * [`app`] — the state all tasks share; [`service`] — start-up and graceful shutdown;
 //!   [`config`] — TOML + environment settings with every original name; [`models`] — builds the
 //!   LLM and image-server seams; [`secrets`], [`logging`].
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod demo;
+pub mod gallery;
 pub mod intake;
 pub mod journal;
 pub mod logging;
@@ -36,3 +38,4 @@ pub mod service;
 pub mod show;
 pub mod sources;
 pub mod stage;
+pub mod web;

@@ -213,7 +213,18 @@ async fn advance(app: &App, c: &mut Current, dt: Duration) {
             if c.clock >= c.duration {
                 let id = c.donation.id;
                 match app.journal.call(move |j| j.finish_showing(id)).await {
-                    Ok(true) => info!(donation = id, "drawing complete; shown"),
+                    Ok(true) => {
+                        info!(donation = id, "drawing complete; shown");
+                        if let Showing::Drawing { timeline } = &c.showing {
+                            let (timeline, dir) = (timeline.clone(), app.settings.data_dir.clone());
+                            // Off the runtime: a GIF of a whole drawing takes a moment to encode.
+                            tokio::task::spawn_blocking(move || {
+                                if let Err(e) = crate::gallery::save(&dir, id, &timeline) {
+                                    tracing::warn!(donation = id, error = %e, "could not save the drawing to the gallery");
+                                }
+                            });
+                        }
+                    }
                     Ok(false) => warn!(donation = id, "drawing finished but its row had moved on"),
                     Err(e) => warn!(donation = id, error = %e, "could not record the drawing as shown"),
                 }
