@@ -31,10 +31,10 @@ impl FrameRenderer {
         }
     }
 
-    /// Composes the frame for `snap` at this instant.
+    /// Composes the frame for `snap` at this instant into `pixels` (0x00RRGGBB, the HUD's size).
     pub fn draw(
         &mut self,
-        frame: &mut hud::Frame,
+        pixels: &mut [u32],
         snap: &ShowSnapshot,
         paused: bool,
         hidden: bool,
@@ -54,7 +54,7 @@ impl FrameRenderer {
             height: self.canvas.height,
             rgba: &self.canvas.data,
         });
-        self.hud.compose(frame, &state, view);
+        self.hud.compose_into(pixels, &state, view);
     }
 }
 
@@ -145,7 +145,8 @@ pub fn present(app: &Arc<App>, headless: bool) {
     let app_for_draw = app.clone();
     let mut last = std::time::Instant::now();
     let mut fps = 0.0f32;
-    let draw = move |frame: &mut hud::Frame| {
+    // Draws straight into the window's buffer: no extra 8 MB copy per frame.
+    let draw = move |pixels: &mut [u32], _w: u32, _h: u32| {
         let now = std::time::Instant::now();
         let dt = now.duration_since(last).as_secs_f32();
         last = now;
@@ -154,9 +155,9 @@ pub fn present(app: &Arc<App>, headless: bool) {
         }
         let snap = app_for_draw.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
         let status = app_for_draw.health.read().ok().and_then(|h| h.intake.clone());
-        renderer.draw(frame, &snap, app_for_draw.control.is_paused(), app_for_draw.control.is_hidden(), status, fps);
+        renderer.draw(pixels, &snap, app_for_draw.control.is_paused(), app_for_draw.control.is_hidden(), status, fps);
     };
-    match window::run(cfg, draw, stop) {
+    match window::run_in_place(cfg, draw, stop) {
         Ok(window::WindowExit::Closed) => {
             tracing::info!("window closed: shutting down");
             app.shutdown.cancel();

@@ -1,0 +1,180 @@
+// Draw Stream moderator panel: polls the control API with the admin token and acts on it.
+'use strict';
+(() => {
+  const { $, request, toast, armed, el, money } = DS;
+  const WAITING = ['received', 'moderated', 'planned', 'generated', 'ready', 'held'];
+  let queue = null;
+  let previewUrl = null;
+  let previewId = null;
+  let busy = false;
+
+  async function act(label, method, path, body) {
+    try {
+      const r = await request(method, path, body);
+      toast(label + (r && r.status ? ': ' + r.status : ''));
+      refresh();
+      return r;
+    } catch (e) {
+      if (e instanceof DS.AuthError) location.reload();
+      toast(label + ' failed: ' + e.message, true);
+      return null;
+    }
+  }
+
+  function renderStatus(h) {
+    const chips = [];
+    if (h.demo) chips.push(el('span', { class: 'chip info', text: 'DEMO' }));
+    chips.push(el('span', { class: 'chip ' + (h.intake && /live|connected/i.test(h.intake) ? 'ok' : ''), text: 'Intake: ' + (h.intake || (h.demo ? 'demo feed' : 'manual only')) }));
+    chips.push(el('span', { class: 'chip', text: 'LLM: ' + h.planner }));
+    chips.push(el('span', { class: 'chip ' + (h.image_backend_problem ? 'bad' : 'ok'), title: h.image_backend_problem || '', text: 'Images: ' + h.image_backend + (h.image_backend_problem ? ' — problem' : '') }));
+    if (h.paused) chips.push(el('span', { class: 'chip bad', 'data-chip': 'paused', text: 'PAUSED' }));
+    if (h.hidden) chips.push(el('span', { class: 'chip bad', 'data-chip': 'hidden', text: 'HIDDEN' }));
+    $('#status').replaceChildren(...chips);
+  }
+
+  function renderNow(q) {
+    const a = q.active;
+    $('#now-empty').hidden = !!a;
+    $('#now-info').hidden = !a;
+    $('#now').dataset.active = a ? String(a.journal_id) : '';
+    $('#now').dataset.phase = q.phase || '';
+    if (a) {
+      $('#now-donor').textContent = a.donor;
+      $('#now-money').textContent = money(a.amount, a.currency);
+      $('#now-message').textContent = a.message;
+      $('#now-phase').textContent = q.phase || '';
+      const pct = Math.round((q.progress || 0) * 100);
+      $('#now-fill').style.width = pct + '%';
+      $('#now-progress').textContent = q.phase === 'holding'
+        ? 'Done — on screen for ' + Math.ceil(q.hold_remaining_sec) + ' s more'
+        : q.phase === 'card' ? 'Refusal / failure card' : 'Drawing ' + pct + ' %';
+    }
+    const hide = $('#hide-toggle');
+    hide.textContent = q.hidden ? 'SHOW STAGE' : 'HIDE STAGE';
+    hide.classList.toggle('is-hidden', !!q.hidden);
+    hide.dataset.hidden = String(!!q.hidden);
+    const pause = $('#pause');
+    pause.textContent = q.paused ? 'Resume' : 'Pause';
+    pause.dataset.paused = String(!!q.paused);
+    $('#skip').disabled = !a;
+  }
+
+  async function renderPreview(q) {
+    const a = q.active;
+    const drawing = a && q.phase !== 'card' && !q.hidden;
+    const img = $('#preview');
+    if (!drawing) { img.hidden = true; previewId = null; return; }
+    // Refresh while drawing; once held, the picture no longer changes.
+    if (q.phase === 'holding' && previewId === a.journal_id) return;
+    try {
+      const blob = await request('GET', '/stage/canvas.png', undefined, 'blob');
+      if (!blob) return;
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = URL.createObjectURL(blob);
+      img.src = previewUrl;
+      img.hidden = false;
+      previewId = q.phase === 'holding' ? a.journal_id : null;
+    } catch { /* next tick */ }
+  }
+
+  function row(d) {
+    const actions = [];
+    if (d.state === 'held') {
+      actions.push(el('button', { class: 'small good', type: 'button', 'data-action': 'approve', text: 'Approve', onclick: () => act('Approved #' + d.id, 'POST', '/donations/' + d.id + '/approve') }));
+      actions.push(el('button', { class: 'small bad', type: 'button', 'data-action': 'deny', text: 'Deny', onclick: () => act('Denied #' + d.id, 'POST', '/donations/' + d.id + '/deny') }));
+    }
+    if (d.state === 'shown' || d.state === 'skipped') {
+      actions.push(el('button', { class: 'small', type: 'button', 'data-action': 'replay', text: 'Replay', onclick: () => act('Replay #' + d.id, 'POST', '/donations/' + d.id + '/replay') }));
+    }
+    const reason = d.reason ? el('div', { class: 'reason', text: d.reason }) : null;
+    return el('li', { class: 'item', 'data-id': String(d.id), 'data-state': d.state },
+      el('div', { class: 'head' },
+        el('span', { class: 'id', text: '#' + d.id }),
+        el('span', { class: 'state state-' + d.state, text: d.state }),
+        el('strong', { text: d.donor }),
+        el('span', { class: 'money', text: money(d.amount, d.currency) })),
+      el('div', { class: 'message', text: d.message }),
+      reason,
+      actions.length ? el('div', { class: 'actions' }, ...actions) : null);
+  }
+
+  function renderDonations(rows) {
+    const held = rows.filter((d) => d.state === 'held').sort((a, b) => a.id - b.id);
+    $('#held-box').hidden = held.length === 0;
+    $('#held-count').textContent = '(' + held.length + ')';
+    $('#held').replaceChildren(...held.map(row));
+    // Everything else: waiting rows first (oldest first, as they will appear), then the rest newest first.
+    const rest = rows.filter((d) => d.state !== 'held');
+    const waiting = rest.filter((d) => WAITING.includes(d.state) || d.state === 'showing').sort((a, b) => a.id - b.id);
+    const done = rest.filter((d) => !waiting.includes(d));
+    $('#donations').replaceChildren(...waiting.concat(done).map(row));
+  }
+
+  async function refresh() {
+    if (busy) return;
+    busy = true;
+    try {
+      const [q, rows] = await Promise.all([request('GET', '/queue'), request('GET', '/donations?limit=60')]);
+      queue = q;
+      renderNow(q);
+      renderDonations(rows);
+      renderPreview(q);
+    } catch (e) {
+      if (e instanceof DS.AuthError) location.reload();
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function refreshSlow() {
+    try {
+      renderStatus(await request('GET', '/health'));
+      const o = await request('GET', '/overlay/url');
+      const input = $('#overlay-url');
+      if (input.value !== o.url) input.value = o.url;
+      $('#overlay-viewers').textContent = o.viewers === 1 ? '1 overlay connected now.' : o.viewers + ' overlays connected now.';
+    } catch { /* next time */ }
+  }
+
+  function wire() {
+    $('#hide-toggle').addEventListener('click', () => {
+      const hidden = queue && queue.hidden;
+      act(hidden ? 'Stage shown' : 'Stage hidden', 'POST', hidden ? '/stage/show' : '/stage/hide');
+    });
+    $('#skip').addEventListener('click', () => act('Skipped', 'POST', '/queue/skip'));
+    $('#pause').addEventListener('click', () => {
+      const paused = queue && queue.paused;
+      act(paused ? 'Resumed' : 'Paused', 'POST', paused ? '/queue/resume' : '/queue/pause');
+    });
+    armed($('#clear'), 'Tap again to clear', () => act('Queue cleared', 'POST', '/queue/clear'));
+    $('#donate').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(ev.target);
+      const body = { amount: String(f.get('amount')).trim(), message: String(f.get('message')), donor: String(f.get('donor')).trim() || undefined, currency: String(f.get('currency')).trim() || undefined };
+      const r = await act('Test donation', 'POST', '/commands/donate', body);
+      if (r && r.id) toast('Test donation #' + r.id + ' queued');
+    });
+    $('#overlay-reveal').addEventListener('click', () => {
+      const i = $('#overlay-url');
+      i.type = i.type === 'password' ? 'text' : 'password';
+      $('#overlay-reveal').textContent = i.type === 'password' ? 'Show' : 'Hide';
+    });
+    $('#overlay-copy').addEventListener('click', async () => {
+      try { await navigator.clipboard.writeText($('#overlay-url').value); toast('Overlay URL copied'); } catch { toast('Copy failed: select the URL and copy it', true); }
+    });
+  }
+
+  let started = false;
+  DS.signIn({
+    probe: '/queue',
+    onReady() {
+      if (started) return;
+      started = true;
+      wire();
+      refresh();
+      refreshSlow();
+      setInterval(refresh, 1000);
+      setInterval(refreshSlow, 4000);
+    },
+  });
+})();
