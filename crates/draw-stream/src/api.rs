@@ -164,6 +164,8 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
     };
     let preview: Vec<Value> = snap.upcoming.iter().take(5).map(|d| task_json(d, content_type(d))).collect();
     let waiting: Vec<&Donation> = snap.upcoming.iter().collect();
+    let painting = app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(id, _)| *id);
+    let generation = painting.map(|id| json!({ "donation": id, "progress": app.backend.progress() }));
     Json(json!({
         "active": active,
         "phase": phase,
@@ -175,6 +177,7 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
         "paused": app.control.is_paused(),
         "hidden": app.control.is_hidden(),
         "donations": waiting,
+        "generation": generation,
     }))
 }
 

@@ -403,7 +403,10 @@ fn brush_cmd(input: &Path, out: &Path, duration_sec: f64, size: u32, colors: usi
         return Err(Failure::usage(format!("--duration-sec {duration_sec}: must be in (0, 3600]")));
     }
     let art = pixelize_image(input, size, colors)?;
-    let doc = crate::convert::raster_strokes(&art, (duration_sec * 1000.0) as u64, "All for you");
+    let doc = brush::plan(
+        &art,
+        &brush::BrushOptions { duration_ms: (duration_sec * 1000.0) as u64, caption: "All for you".into() },
+    );
     write_file(out, doc.to_json().as_bytes())
 }
 

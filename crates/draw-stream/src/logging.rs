@@ -20,7 +20,8 @@ fn level_directive(level: &str) -> &'static str {
 pub fn init(level: &str, format: LogFormat) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(v) if !v.trim().is_empty() => EnvFilter::new(v),
-        _ => EnvFilter::new(level_directive(level)),
+        // tungstenite logs raw frames at trace level, and DA's frames carry socket tokens.
+        _ => EnvFilter::new(format!("{},tungstenite=info,tokio_tungstenite=info", level_directive(level))),
     };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {

@@ -4,8 +4,32 @@
 //! * [`ImageBackend`] paints a prompt into an RGB image (768×768 pixel-art-xl output in real use).
 //!
 //! The service holds them as `Arc<dyn …>`, so tests and the demo swap implementations freely.
+//!
+//! # Layout
+//!
+//! * [`offline`] — the built-in planner: no LLM, the prompt is built from the moderated message.
+//! * [`llm`] — the LLM planner: one OpenAI-compatible client (Ollama by default) with a JSON Schema built
+//!   from the Rust type, strict validation, retries with backoff, and fail-closed errors.
+//! * [`clip`] — counts CLIP tokens with the real BPE vocabulary and fits prompts into the 77-token window.
+//! * [`demo`] — procedural pixel-art scenes that look like pixel-art-xl output, for `DEMO` mode and tests.
+//! * [`comfyui`] — SDXL + pixel-art-xl on one or more ComfyUI servers (HTTP + WebSocket).
+//! * [`a1111`] — the same on AUTOMATIC1111 / Forge (`/sdapi/v1/txt2img`).
+//!
+//! Failures are values: a [`PlanError`] refuses the donation (never drawn unchecked), a [`GenerateError`]
+//! fails it with its reason. The crate's README explains the configuration and the ComfyUI setup.
 
+pub mod a1111;
+pub mod clip;
+pub mod comfyui;
+pub mod demo;
+pub mod llm;
 pub mod offline;
+
+pub use a1111::{A1111Backend, A1111Config};
+pub use comfyui::{ComfyUiBackend, ComfyUiConfig};
+pub use demo::{demo_scene, DemoBackend};
+pub use llm::{LlmConfig, LlmPlanner};
+pub use offline::OfflinePlanner;
 
 use async_trait::async_trait;
 
@@ -67,6 +91,9 @@ pub trait ScenePlanner: Send + Sync {
     /// Short name for logs and `/health` ("offline", "llm").
     fn name(&self) -> &str;
     async fn plan(&self, donation: &DonationBrief) -> Result<PlanDecision, PlanError>;
+    /// Called before an image is painted: frees what the planner holds on the GPU (Ollama unloads its
+    /// model when `LLM_UNLOAD_BEFORE_IMAGE` is on). Best effort, never fails. Default: nothing to free.
+    async fn before_image(&self) {}
 }
 
 /// One image to paint.
@@ -114,5 +141,9 @@ pub trait ImageBackend: Send + Sync {
     /// Stops the job in flight on the server (skip/clear). Default: nothing to stop.
     async fn interrupt(&self) -> Result<(), GenerateError> {
         Ok(())
+    }
+    /// Progress of the job in flight, 0.0–1.0 ("painting 45%"), or `None` when idle or unknown.
+    fn progress(&self) -> Option<f32> {
+        None
     }
 }
