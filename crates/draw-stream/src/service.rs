@@ -30,7 +30,7 @@ fn planner(s: &Settings) -> anyhow::Result<Arc<dyn ScenePlanner>> {
 /// Builds the image backend named by the settings.
 fn backend(s: &Settings) -> anyhow::Result<Arc<dyn ImageBackend>> {
     Ok(match s.image_backend {
-        BackendKind::Demo => Arc::new(generation::demo::DemoBackend::default()),
+        BackendKind::Demo => Arc::new(generation::demo::DemoBackend),
         BackendKind::ComfyUi => crate::models::comfyui_backend(s)?,
         BackendKind::A1111 => crate::models::a1111_backend(s)?,
     })

@@ -5,6 +5,9 @@ mod common;
 use common::{fast_env, Service};
 use serde_json::Value;
 
+/// (name, token, content type, body, expected status, text the error must contain)
+type Case<'a> = (&'a str, Option<&'a str>, &'a str, Vec<u8>, u16, &'a str);
+
 async fn raw_post(svc: &Service, token: Option<&str>, content_type: &str, body: Vec<u8>) -> (u16, Value) {
     let mut req = svc.http.post(svc.url("/commands/donate")).header("content-type", content_type).body(body);
     if let Some(t) = token {
@@ -26,7 +29,7 @@ async fn bad_requests_get_a_json_4xx_naming_the_problem_and_the_journal_stays_em
     let json = "application/json";
     let ten_mb = format!(r#"{{"amount": 5, "message": "{}"}}"#, "a".repeat(10 * 1024 * 1024));
     let long = format!(r#"{{"amount": 5, "message": "{}"}}"#, "б".repeat(2001));
-    let cases: Vec<(&str, Option<&str>, &str, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("malformed JSON", Some(&token), json, b"{\"amount\": 5, \"message\": ".to_vec(), 422, "invalid donation"),
         (
             "negative amount",

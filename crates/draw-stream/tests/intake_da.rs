@@ -34,8 +34,9 @@ async fn donation_alerts_donations_are_drawn_and_nothing_made_while_stopped_is_l
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let live: Vec<i64> = (0..3).map(|_| da.donate()).collect();
-    let by_source_id =
-        |rows: &[serde_json::Value], id: i64| rows.iter().find(|r| r["source_id"] == id.to_string()).cloned();
+    let by_source_id = |rows: &[serde_json::Value], id: i64| {
+        rows.iter().find(|r| r["source_id"].as_str() == Some(id.to_string().as_str())).cloned()
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rows = svc.donations().await;
