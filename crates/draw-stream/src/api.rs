@@ -70,6 +70,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/donations/{id}/replay", post(replay))
         .route("/stage/hide", post(hide))
         .route("/stage/show", post(show))
+        .route("/stage/frame.png", get(frame_png))
         .route("/metrics", get(metrics_route))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
@@ -385,4 +386,35 @@ async fn metrics_route(State(app): State<Arc<App>>) -> ApiResult {
     metrics::gauge!("drawstream_queue_depth").set(depth as f64);
     let body = app.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
+}
+
+/// The broadcast frame at this instant, as the window would show it (works headless too).
+async fn frame_png(State(app): State<Arc<App>>) -> ApiResult {
+    let png = tokio::task::spawn_blocking(move || {
+        let s = &app.settings;
+        let (w, h) = (s.display_width, s.display_height);
+        let snap = app.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let status = app.health.read().ok().and_then(|h| h.intake.clone());
+        let mut renderer = crate::stage::FrameRenderer::new(w, h, s.demo, s.show_fps, s.queue_max_size);
+        let mut pixels = vec![0u32; w as usize * h as usize];
+        renderer.draw(&mut pixels, &snap, app.control.is_paused(), app.control.is_hidden(), status, snap.fps);
+        let rgb: Vec<u8> = pixels.iter().flat_map(|p| [(p >> 16) as u8, (p >> 8) as u8, *p as u8]).collect();
+        let mut out = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new_with_quality(
+                &mut out,
+                image::codecs::png::CompressionType::Fast,
+                image::codecs::png::FilterType::Sub,
+            ),
+            &rgb,
+            w,
+            h,
+            image::ExtendedColorType::Rgb8,
+        )
+        .map(|_| out)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("frame rendering failed: {e}")))?
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("frame encoding failed: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png).into_response())
 }

@@ -127,3 +127,33 @@ async fn hide_blanks_the_stage_and_freezes_the_drawing_until_show() {
     assert_eq!(c["hidden"], false);
     assert!(c["progress"].as_f64() > b["progress"].as_f64(), "it continues after show: {b} then {c}");
 }
+
+/// Decodes a PNG frame from the API into RGB pixels.
+async fn frame(svc: &Service) -> image::RgbImage {
+    let r = svc.http.get(svc.url("/stage/frame.png")).bearer_auth(&svc.token).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    image::load_from_memory(&r.bytes().await.unwrap()).unwrap().to_rgb8()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_renders_the_broadcast_frame_and_hide_blanks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(
+        dir.path(),
+        &env_with(&[("DRAW_DURATION_SEC", "4"), ("DISPLAY_WIDTH", "1280"), ("DISPLAY_HEIGHT", "720")]),
+    )
+    .await;
+    let id = svc.donate("a lighthouse at night").await;
+    svc.wait_state(id, "showing", T).await;
+    let early = frame(&svc).await;
+    assert_eq!(early.dimensions(), (1280, 720), "the configured stage size");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = frame(&svc).await;
+    let changed = early.pixels().zip(later.pixels()).filter(|(a, b)| a != b).count();
+    assert!(changed > 1000, "the drawing progresses between frames ({changed} pixels changed)");
+
+    assert_eq!(svc.post("/stage/hide", None).await.0, 202);
+    let blank = frame(&svc).await;
+    let first = *blank.get_pixel(0, 0);
+    assert!(blank.pixels().all(|p| *p == first), "hidden: every pixel is the plain background");
+}
