@@ -74,6 +74,9 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
     let overlay_key = secrets::ensure_secret(&dir.join("overlay-key"), settings.overlay_key.as_deref())
         .with_context(|| format!("cannot write {}", dir.join("overlay-key").display()))?;
 
+    // The word lists compile on first use (a fraction of a second): do it before the first donation.
+    tokio::task::spawn_blocking(|| moderation::check("")).await.ok();
+
     let path = settings.journal_path();
     let journal = Journal::open(&path).with_context(|| format!("cannot open the journal {}", path.display()))?;
     let recovered = journal.recover().context("journal recovery failed")?;

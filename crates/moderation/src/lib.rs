@@ -1,10 +1,46 @@
 //! On-air safety for donation texts (pure logic, no I/O).
 //!
-//! `check(text)` returns a [`Verdict`]: allow, profanity (draw it, show `masked`), or block with a
-//! [`Category`]. This first version is the spine's basic word list; the moderation issue replaces
-//! the matcher behind the same API.
+//! [`check`] returns a [`Verdict`]: `allow`; `profanity` (a fine request in rude words: draw it, but
+//! show `masked` wherever the text appears); or `block` with a [`Category`]. [`check_donation`] checks
+//! the donor name too: a bad name is masked, it never blocks the drawing by itself. Manual approval
+//! (`hold`) is the service's decision, not this crate's.
+//!
+//! ```
+//! use moderation::{check, Category, VerdictKind};
+//!
+//! let v = check("нарисуй кота, бл*ть");
+//! assert_eq!(v.verdict, VerdictKind::Profanity);
+//! assert_eq!(v.masked, "нарисуй кота, б****");
+//!
+//! let v = check("draw a n u d e girl");
+//! assert_eq!((v.verdict, v.category), (VerdictKind::Block, Some(Category::Sexual)));
+//! ```
+//!
+//! # Layout
+//! * `normalize` — NFKC, case folding, `ё`→`е`, invisible characters dropped, spread-out letters
+//!   joined ("п и з д а"); every normalised letter remembers the original characters it came from.
+//! * `pattern` — the small pattern language of the word lists, compiled to regexes that accept
+//!   look-alike letters from the other script, leetspeak digits, repeats and `*`.
+//! * `lexicon` — the Russian and English lists: roots of bad words with their category, words about
+//!   children, and a whitelist of innocent words that contain bad-looking parts.
+//! * `matcher` — runs the compiled lists over the normalised text.
+//! * `mask` — stars the matched words and nothing else.
+//! * this file — the verdict: whitelist first, then the worst category wins, and sexual or suggestive
+//!   content together with a word about children is always `minors`.
+
+mod lexicon;
+mod mask;
+mod matcher;
+mod normalize;
+mod pattern;
+
+use std::sync::OnceLock;
 
 use serde::Serialize;
+
+use lexicon::Effect;
+pub use matcher::PatternError;
+use matcher::{Hit, Lexicon};
 
 /// What moderation decided about one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -15,8 +51,19 @@ pub enum VerdictKind {
     Block,
 }
 
+impl VerdictKind {
+    /// The name used in JSON (`"allow"`, `"profanity"`, `"block"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VerdictKind::Allow => "allow",
+            VerdictKind::Profanity => "profanity",
+            VerdictKind::Block => "block",
+        }
+    }
+}
+
 /// Why a text is blocked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Sexual,
@@ -25,6 +72,29 @@ pub enum Category {
     Hate,
     SelfHarm,
     Other,
+}
+
+impl Category {
+    /// Every category, worst first: when a text has several, the first one here is reported.
+    pub const ALL: [Category; 6] =
+        [Category::Minors, Category::Sexual, Category::Hate, Category::Gore, Category::SelfHarm, Category::Other];
+
+    /// The name used in JSON (`"sexual"`, …, `"self_harm"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Category::Sexual => "sexual",
+            Category::Minors => "minors",
+            Category::Gore => "gore",
+            Category::Hate => "hate",
+            Category::SelfHarm => "self_harm",
+            Category::Other => "other",
+        }
+    }
+
+    /// Parses the JSON name back (`"self_harm"` → `SelfHarm`).
+    pub fn parse(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == name)
+    }
 }
 
 /// The verdict on one text, with the text as it may be shown.
@@ -36,48 +106,165 @@ pub struct Verdict {
     pub masked: String,
 }
 
-const BLOCK: &[(&str, Category)] = &[
-    ("porn", Category::Sexual),
-    ("nsfw", Category::Sexual),
-    ("nude", Category::Sexual),
-    ("naked", Category::Sexual),
-    ("sex", Category::Sexual),
-    ("порн", Category::Sexual),
-    ("голая", Category::Sexual),
-    ("секс", Category::Sexual),
-    ("gore", Category::Gore),
-];
-const PROFANE: &[&str] = &["fuck", "shit", "хуй", "хуе", "пизд", "блядь", "бля"];
-
-/// Checks one text.
-pub fn check(text: &str) -> Verdict {
-    let mut verdict = VerdictKind::Allow;
-    let mut category = None;
-    let mut masked = String::with_capacity(text.len());
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            masked.push(' ');
-        }
-        let lower = word.to_lowercase();
-        if let Some((_, c)) = BLOCK.iter().find(|(root, _)| lower.contains(root)) {
-            verdict = VerdictKind::Block;
-            category.get_or_insert(*c);
-            masked.push_str(&star(word));
-        } else if PROFANE.iter().any(|root| lower.contains(root)) {
-            if verdict == VerdictKind::Allow {
-                verdict = VerdictKind::Profanity;
-            }
-            masked.push_str(&star(word));
-        } else {
-            masked.push_str(word);
-        }
-    }
-    Verdict { verdict, category, masked }
+/// The verdict on a donation: the message decides; the donor name is only masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DonationVerdict {
+    /// The verdict on the message (this decides allow / profanity / block).
+    pub message: Verdict,
+    /// The donor name with any bad word starred (a bad name never blocks the drawing).
+    pub donor_masked: String,
 }
 
-fn star(word: &str) -> String {
-    word.chars()
-        .enumerate()
-        .map(|(i, c)| if i == 0 || !c.is_alphanumeric() { c } else { '*' })
-        .collect()
+/// What a streamer's own rule does when it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleAction {
+    /// The words it matches are innocent here: bad matches inside them are dropped.
+    Allow,
+    /// Drawable but masked.
+    Profanity,
+    /// Never drawn.
+    Block(Category),
+}
+
+/// A streamer's own rule, in the pattern language of the built-in lists (see the crate README):
+/// plain lowercase words, `^`/`$` for the start and end of a word, `~` for "the rest of the word".
+/// A pattern with Cyrillic letters applies to Russian words, otherwise to English ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub pattern: String,
+    pub action: RuleAction,
+}
+
+/// The word layer: the built-in lists plus any custom rules, compiled once.
+#[derive(Debug)]
+pub struct Moderator {
+    /// The compiled lists (built-in entries first, custom ones after).
+    lexicon: Lexicon,
+}
+
+impl Moderator {
+    /// The built-in lists only.
+    pub fn new() -> Moderator {
+        Moderator::with_rules(&[]).expect("the built-in word lists compile")
+    }
+
+    /// The built-in lists plus `rules`.
+    pub fn with_rules(rules: &[Rule]) -> Result<Moderator, PatternError> {
+        let own = |list: &[(&str, Effect)]| -> Vec<(String, Effect)> {
+            list.iter().map(|(p, e)| (p.to_string(), *e)).collect()
+        };
+        let mut cyr = own(lexicon::RU);
+        let mut lat = own(lexicon::EN);
+        for rule in rules {
+            let pattern = rule.pattern.trim().to_lowercase();
+            if pattern.is_empty() {
+                return Err(PatternError { pattern: rule.pattern.clone(), message: "empty pattern".into() });
+            }
+            let effect = match rule.action {
+                RuleAction::Allow => Effect::Allow,
+                RuleAction::Profanity => Effect::Profanity,
+                RuleAction::Block(c) => Effect::Block(c),
+            };
+            let has_cyr = pattern.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+            let has_lat = pattern.chars().any(|c| c.is_ascii_alphabetic());
+            if has_cyr || !has_lat {
+                cyr.push((pattern.clone(), effect));
+            }
+            if has_lat || !has_cyr {
+                lat.push((pattern, effect));
+            }
+        }
+        Ok(Moderator { lexicon: Lexicon::new(&cyr, &lat)? })
+    }
+
+    /// Checks one text.
+    pub fn check(&self, text: &str) -> Verdict {
+        let norm = normalize::normalize(text);
+        let hits = self.lexicon.find(&norm);
+        decide(text, &norm, &hits)
+    }
+
+    /// Checks a donation: the message's verdict decides; the donor name is only masked.
+    pub fn check_donation(&self, donor: &str, message: &str) -> DonationVerdict {
+        DonationVerdict { message: self.check(message), donor_masked: self.check(donor).masked }
+    }
+}
+
+impl Default for Moderator {
+    fn default() -> Self {
+        Moderator::new()
+    }
+}
+
+fn default_moderator() -> &'static Moderator {
+    static DEFAULT: OnceLock<Moderator> = OnceLock::new();
+    DEFAULT.get_or_init(Moderator::new)
+}
+
+/// Checks one text with the built-in lists.
+pub fn check(text: &str) -> Verdict {
+    default_moderator().check(text)
+}
+
+/// Checks a donation with the built-in lists: the message decides allow / profanity / block; a bad
+/// donor name is masked in `donor_masked` and does not block the drawing by itself.
+pub fn check_donation(donor: &str, message: &str) -> DonationVerdict {
+    default_moderator().check_donation(donor, message)
+}
+
+fn inside(inner: &std::ops::Range<usize>, outer: &std::ops::Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// Turns the raw matches into the verdict and the masked text.
+fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit]) -> Verdict {
+    let allowed = |h: &Hit| {
+        hits.iter().any(|a| a.effect == Effect::Allow && inside(&h.letters, &a.letters))
+            || (h.effect == Effect::Block(Category::Sexual)
+                && hits.iter().any(|a| a.effect == Effect::NotSexual && inside(&h.letters, &a.letters)))
+    };
+    let mut bad: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut blocks: Vec<Category> = Vec::new();
+    let (mut profane, mut minor, mut suggestive) = (false, false, false);
+    for h in hits {
+        match h.effect {
+            Effect::MinorContext => minor = true,
+            Effect::Suggestive => suggestive = true,
+            Effect::Allow | Effect::NotSexual => {}
+            Effect::Profanity | Effect::Block(_) if allowed(h) => {}
+            Effect::Profanity => {
+                profane = true;
+                bad.push(h.letters.clone());
+            }
+            Effect::Block(c) => {
+                blocks.push(c);
+                bad.push(h.letters.clone());
+            }
+        }
+    }
+    if minor && (suggestive || blocks.contains(&Category::Sexual)) {
+        blocks.push(Category::Minors);
+    }
+    let category = Category::ALL.into_iter().find(|c| blocks.contains(c));
+    let verdict = if category.is_some() {
+        VerdictKind::Block
+    } else if profane {
+        VerdictKind::Profanity
+    } else {
+        VerdictKind::Allow
+    };
+    Verdict { verdict, category, masked: mask::mask(text, norm, &bad) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_names_match_serde() {
+        for c in Category::ALL {
+            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.as_str()));
+            assert_eq!(Category::parse(c.as_str()), Some(c));
+        }
+    }
 }
