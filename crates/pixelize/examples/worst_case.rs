@@ -1,0 +1,37 @@
+//! Time `pixelize` on inputs that are not pixel art at all (a noisy gradient, white noise), where
+//! the palette clustering has the most work.
+//!
+//! `cargo run --release -p pixelize --example worst_case`
+
+use pixelize::synth::Rng;
+use pixelize::{pixelize, Options};
+use std::time::Instant;
+
+fn main() {
+    let mut rng = Rng::new(7);
+    let mut gradient = Vec::with_capacity(768 * 768 * 3);
+    let mut noise = Vec::with_capacity(768 * 768 * 3);
+    for y in 0..768u32 {
+        for x in 0..768u32 {
+            let n = (rng.gauss() * 6.0) as i32;
+            gradient.push(((x * 255 / 767) as i32 + n).clamp(0, 255) as u8);
+            gradient.push(((y * 255 / 767) as i32 - n).clamp(0, 255) as u8);
+            gradient.push((((x + y) * 255 / 1534) as i32 + n).clamp(0, 255) as u8);
+            for _ in 0..3 {
+                noise.push(rng.int(0, 255) as u8);
+            }
+        }
+    }
+    for (name, img) in [("noisy gradient", &gradient), ("white noise", &noise)] {
+        let t0 = Instant::now();
+        let art = pixelize(img, 768, 768, &Options::default()).expect("pixelize");
+        println!(
+            "{name}: {:.1} ms, grid {} (z {:.1}/{:.1}), {} colours",
+            t0.elapsed().as_secs_f64() * 1e3,
+            art.quality.grid,
+            art.quality.grid_score_x,
+            art.quality.grid_score_y,
+            art.palette.len()
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! Palette: at most N colours by clustering the cell colours in Oklab.
+//!
+//! 1. Cell colours are binned (2 units) and the bins, most populated first, are grouped around
+//!    *leaders*: a bin joins the nearest leader within [`LEADER_RADIUS`], else starts a new one.
+//!    Leaders are therefore the modes of the colour distribution (the flat areas).
+//! 2. Leaders are merged agglomeratively (centroid linkage) until at most N remain and no two are
+//!    closer than [`MERGE_DIST`]. Small clusters are cheaper to merge (they are mostly blur mixes),
+//!    but a small cluster far from everything — a 1-px star, an eye — survives.
+//! 3. Each palette entry is snapped to a colour that really occurs: the cell colour nearest the mean
+//!    of the cluster's largest leader, so flat areas come out exactly flat.
+
+use crate::color::{dist2, palette_space};
+use std::collections::HashMap;
+
+/// Radius (Oklab ×100) within which a bin joins an existing leader.
+const LEADER_RADIUS: f32 = 2.5;
+/// Clusters closer than this (Oklab ×100) are merged even when the colour budget is not used up.
+const MERGE_DIST: f32 = 3.0;
+/// Bin size (Oklab ×100) of the first pass.
+const BIN: f32 = 1.5;
+
+/// A colour bin: Oklab ×100 coordinates divided by [`BIN`].
+type BinKey = (i32, i32, i32);
+
+struct Cluster {
+    mass: f32,
+    sum: [f32; 3],
+    /// Largest leader inside: its mean and mass (the cluster's mode).
+    mode: [f32; 3],
+    mode_mass: f32,
+    alive: bool,
+}
+
+impl Cluster {
+    fn mean(&self) -> [f32; 3] {
+        [self.sum[0] / self.mass, self.sum[1] / self.mass, self.sum[2] / self.mass]
+    }
+}
+
+/// Most leaders the agglomeration handles (it keeps m² boundary statistics).
+const MAX_LEADERS: usize = 768;
+/// Adjacent cells of two clusters that differ by less than this (Oklab ×100, on average) are a
+/// smooth shading continuum, not two colours: real colour steps show up between neighbours.
+const CONTINUUM: f32 = 2.5;
+/// Adjacencies needed before the continuum test applies.
+const MIN_ADJ: f32 = 4.0;
+
+/// Merge cost between two clusters: centroid distance, discounted for tiny clusters, and replaced by
+/// the mean difference across their shared boundary when that boundary is a smooth continuum.
+fn cost(a: &Cluster, b: &Cluster, adj_n: f32, adj_sum: f32) -> f32 {
+    let d = dist2(a.mean(), b.mean()).sqrt();
+    let m = a.mass.min(b.mass);
+    let d = d * (m / (m + 1.0)).sqrt();
+    if adj_n >= MIN_ADJ {
+        let across = adj_sum / adj_n;
+        if across < CONTINUUM {
+            return d.min(across);
+        }
+    }
+    d
+}
+
+/// Step 1: bins, most populated first, grouped around leaders. Returns the leaders and each
+/// cell's leader. The radius grows when a noisy, gridless input would give too many leaders.
+fn leaders(lab: &[[f32; 3]]) -> (Vec<Cluster>, Vec<usize>) {
+    let mut radius = LEADER_RADIUS;
+    loop {
+        let (l, c) = leaders_with(lab, radius);
+        if l.len() <= MAX_LEADERS {
+            return (l, c);
+        }
+        radius *= 1.5;
+    }
+}
+
+fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
+    let key = |c: [f32; 3]| ((c[0] / BIN).floor() as i32, (c[1] / BIN).floor() as i32, (c[2] / BIN).floor() as i32);
+    let mut bins: HashMap<BinKey, (u32, [f32; 3])> = HashMap::new();
+    let cell_keys: Vec<BinKey> = lab.iter().map(|c| key(*c)).collect();
+    for (c, k) in lab.iter().zip(&cell_keys) {
+        let e = bins.entry(*k).or_insert((0, [0.0; 3]));
+        e.0 += 1;
+        for (s, v) in e.1.iter_mut().zip(c) {
+            *s += v;
+        }
+    }
+    let mut order: Vec<(BinKey, u32, [f32; 3])> = bins
+        .into_iter()
+        .map(|(k, (cnt, s))| (k, cnt, [s[0] / cnt as f32, s[1] / cnt as f32, s[2] / cnt as f32]))
+        .collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    let r2 = radius * radius;
+    let mut leaders: Vec<Cluster> = Vec::new();
+    let mut bin_leader: HashMap<BinKey, usize> = HashMap::with_capacity(order.len());
+    for (k, cnt, mean) in &order {
+        let mut best = (f32::MAX, usize::MAX);
+        for (i, l) in leaders.iter().enumerate() {
+            let d = dist2(l.mode, *mean);
+            if d < best.0 {
+                best = (d, i);
+            }
+        }
+        let m = *cnt as f32;
+        let li = if best.0 <= r2 {
+            best.1
+        } else {
+            leaders.push(Cluster { mass: 0.0, sum: [0.0; 3], mode: *mean, mode_mass: 0.0, alive: true });
+            leaders.len() - 1
+        };
+        let l = &mut leaders[li];
+        l.mass += m;
+        for (s, v) in l.sum.iter_mut().zip(mean) {
+            *s += v * m;
+        }
+        bin_leader.insert(*k, li);
+        if leaders.len() > MAX_LEADERS {
+            break;
+        }
+    }
+    if leaders.len() > MAX_LEADERS {
+        return (leaders, Vec::new());
+    }
+    for l in leaders.iter_mut() {
+        l.mode = l.mean();
+        l.mode_mass = l.mass;
+    }
+    let cell_leader = cell_keys.iter().map(|k| bin_leader[k]).collect();
+    (leaders, cell_leader)
+}
+
+/// Build a palette of at most `n` colours for the `size × size` cells. Returns the palette (sRGB)
+/// ordered by decreasing use and each cell's index into it.
+pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<u8>) {
+    let (leaders, cell_leader) = leaders(lab);
+    // Boundary statistics between leaders (right and down neighbours).
+    let m = leaders.len();
+    let mut adj_n = vec![0f32; m * m];
+    let mut adj_sum = vec![0f32; m * m];
+    for y in 0..size {
+        for x in 0..size {
+            let i = y * size + x;
+            let right = (x + 1 < size).then_some(i + 1);
+            let down = (y + 1 < size).then_some(i + size);
+            for j in [right, down].into_iter().flatten() {
+                let (a, b) = (cell_leader[i], cell_leader[j]);
+                if a != b {
+                    let d = dist2(lab[i], lab[j]).sqrt();
+                    adj_n[a * m + b] += 1.0;
+                    adj_n[b * m + a] += 1.0;
+                    adj_sum[a * m + b] += d;
+                    adj_sum[b * m + a] += d;
+                }
+            }
+        }
+    }
+
+    // 2. Agglomerative merging with a nearest-neighbour cache.
+    let mut cl = leaders;
+    let mut owner: Vec<usize> = (0..m).collect();
+    let pair = |cl: &[Cluster], adj_n: &[f32], adj_sum: &[f32], i: usize, j: usize| {
+        cost(&cl[i], &cl[j], adj_n[i * m + j], adj_sum[i * m + j])
+    };
+    let recompute = |cl: &[Cluster], adj_n: &[f32], adj_sum: &[f32], i: usize| -> (f32, usize) {
+        let mut best = (f32::MAX, usize::MAX);
+        for j in 0..m {
+            if j != i && cl[j].alive {
+                let c = pair(cl, adj_n, adj_sum, i, j);
+                if c < best.0 {
+                    best = (c, j);
+                }
+            }
+        }
+        best
+    };
+    let mut nn: Vec<(f32, usize)> = (0..m).map(|i| recompute(&cl, &adj_n, &adj_sum, i)).collect();
+    let mut alive = m;
+    while alive > 1 {
+        let mut a = usize::MAX;
+        for i in 0..m {
+            if cl[i].alive && (a == usize::MAX || nn[i].0 < nn[a].0) {
+                a = i;
+            }
+        }
+        let (c, b) = nn[a];
+        if alive <= n && c >= MERGE_DIST {
+            break;
+        }
+        // Merge b into a; the merged cluster keeps the heavier mode.
+        let (ma, mb) = (cl[a].mode_mass, cl[b].mode_mass);
+        let (mode, mode_mass) = if mb > ma { (cl[b].mode, mb) } else { (cl[a].mode, ma) };
+        let (bm, bs) = (cl[b].mass, cl[b].sum);
+        cl[a].mass += bm;
+        for (s, v) in cl[a].sum.iter_mut().zip(bs) {
+            *s += v;
+        }
+        cl[a].mode = mode;
+        cl[a].mode_mass = mode_mass;
+        cl[b].alive = false;
+        for x in 0..m {
+            if x == a || x == b {
+                continue;
+            }
+            let (nb, sb) = (adj_n[b * m + x], adj_sum[b * m + x]);
+            adj_n[a * m + x] += nb;
+            adj_n[x * m + a] += nb;
+            adj_sum[a * m + x] += sb;
+            adj_sum[x * m + a] += sb;
+        }
+        for o in owner.iter_mut() {
+            if *o == b {
+                *o = a;
+            }
+        }
+        alive -= 1;
+        nn[a] = recompute(&cl, &adj_n, &adj_sum, a);
+        for i in 0..m {
+            if i == a || !cl[i].alive {
+                continue;
+            }
+            if nn[i].1 == a || nn[i].1 == b {
+                nn[i] = recompute(&cl, &adj_n, &adj_sum, i);
+            } else {
+                let c = pair(&cl, &adj_n, &adj_sum, i, a);
+                if c < nn[i].0 {
+                    nn[i] = (c, a);
+                }
+            }
+        }
+    }
+
+    // 3. Each cluster's centre is the per-channel median of its cells (robust to the shading
+    //    spread), snapped to the member cell colour nearest it: a colour that really occurs.
+    let clusters: Vec<usize> = (0..m).filter(|&i| cl[i].alive).collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); m];
+    for (ci, l) in cell_leader.iter().enumerate() {
+        members[owner[*l]].push(ci);
+    }
+    let mut snap: Vec<(f32, usize)> = vec![(f32::MAX, usize::MAX); m];
+    let mut chan = Vec::new();
+    for &c in &clusters {
+        let mut med = [0u8; 3];
+        for (k, v) in med.iter_mut().enumerate() {
+            chan.clear();
+            chan.extend(members[c].iter().map(|&ci| cells[ci][k]));
+            let mid = chan.len() / 2;
+            *v = *chan.select_nth_unstable(mid).1;
+        }
+        let centre = palette_space(med);
+        for &ci in &members[c] {
+            let d = dist2(lab[ci], centre);
+            if d < snap[c].0 {
+                snap[c] = (d, ci);
+            }
+        }
+    }
+    // 4. Every cell takes its cluster's entry. (Not the nearest entry: along a shading gradient the
+    //    far end of a flat area can lie nearer another entry, and the area would break up.)
+    let mut pal_rgb: Vec<[u8; 3]> = Vec::new();
+    let mut entry = vec![0usize; m];
+    for &c in &clusters {
+        let rgb = cells[snap[c].1];
+        entry[c] = match pal_rgb.iter().position(|p| *p == rgb) {
+            Some(i) => i,
+            None => {
+                pal_rgb.push(rgb);
+                pal_rgb.len() - 1
+            }
+        };
+    }
+    let assign: Vec<usize> = cell_leader.iter().map(|&l| entry[owner[l]]).collect();
+    let mut counts = vec![0usize; pal_rgb.len()];
+    for a in &assign {
+        counts[*a] += 1;
+    }
+    let mut rank: Vec<usize> = (0..pal_rgb.len()).filter(|&i| counts[i] > 0).collect();
+    rank.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(pal_rgb[a].cmp(&pal_rgb[b])));
+    let mut remap = vec![0u8; pal_rgb.len()];
+    for (new, &old) in rank.iter().enumerate() {
+        remap[old] = new as u8;
+    }
+    let palette = rank.iter().map(|&i| pal_rgb[i]).collect();
+    let indices = assign.iter().map(|&a| remap[a]).collect();
+    (palette, indices)
+}
+
+/// Detail-guarded speckle filter: a cell that differs from all 8 neighbours is set to the
+/// neighbours' majority only when its own colour is within `guard` (Oklab ×100) of that entry —
+/// a shading split, not a real 1-px detail. Returns the number of cells changed.
+pub(crate) fn despeckle(indices: &mut [u8], size: usize, lab: &[[f32; 3]], palette: &[[u8; 3]], guard: f32) -> usize {
+    let pal_lab: Vec<[f32; 3]> = palette.iter().map(|c| palette_space(*c)).collect();
+    let src = indices.to_vec();
+    let mut changed = 0;
+    let mut votes = vec![0u8; palette.len()];
+    for y in 0..size {
+        for x in 0..size {
+            let me = src[y * size + x];
+            votes.iter_mut().for_each(|v| *v = 0);
+            let mut same = false;
+            let mut total = 0u8;
+            for dy in -1i32..=1 {
+                for dx in -1i32..=1 {
+                    if dx == 0 && dy == 0 {
+                        continue;
+                    }
+                    let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                    if nx < 0 || ny < 0 || nx >= size as i32 || ny >= size as i32 {
+                        continue;
+                    }
+                    let v = src[ny as usize * size + nx as usize];
+                    same |= v == me;
+                    votes[v as usize] += 1;
+                    total += 1;
+                }
+            }
+            if same || total == 0 {
+                continue;
+            }
+            let (maj, cnt) = votes
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+                .map(|(i, c)| (i, *c))
+                .unwrap_or((0, 0));
+            if cnt * 2 > total && dist2(lab[y * size + x], pal_lab[maj]).sqrt() <= guard {
+                indices[y * size + x] = maj as u8;
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
