@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -24,6 +23,8 @@ use crate::show::{Phase, Showing};
 
 /// Largest request body accepted; a donation is a few hundred bytes.
 const MAX_BODY: usize = 64 * 1024;
+/// How much of an oversized body is read and thrown away before the connection is cut.
+const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
 
 /// A JSON error response.
 pub struct ApiError(pub StatusCode, pub String);
@@ -243,14 +244,30 @@ struct DonateBody {
     id: Option<String>,
 }
 
-async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY} bytes"))
-        } else {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))
+/// Reads a request body of at most [`MAX_BODY`] bytes. An oversized body is still read (and
+/// discarded) up to [`DRAIN_LIMIT`], so that the client receives the 413 instead of a broken pipe.
+async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?;
+        total += chunk.len();
+        if total <= MAX_BODY {
+            buf.extend_from_slice(&chunk);
+        } else if total > DRAIN_LIMIT {
+            break;
         }
-    })?;
+    }
+    if total > MAX_BODY {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY} bytes")));
+    }
+    Ok(Bytes::from(buf))
+}
+
+async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
+    let body = read_body(body).await?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
