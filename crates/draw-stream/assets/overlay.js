@@ -5,8 +5,10 @@
   const params = new URLSearchParams(location.search);
   const key = params.get('key') || '';
   const layout = ['full', 'nohud', 'canvas'].includes(params.get('layout')) ? params.get('layout') : 'full';
-  const defaultScale = layout === 'canvas' ? 11 : 8;
-  const scale = Math.max(1, Math.min(20, parseInt(params.get('scale'), 10) || defaultScale));
+  // The largest integer scale that keeps each layout inside 1920×1080.
+  const maxScale = { full: 9, nohud: 10, canvas: 11 }[layout];
+  const defaultScale = { full: 8, nohud: 8, canvas: 11 }[layout];
+  const scale = Math.max(1, Math.min(maxScale, parseInt(params.get('scale'), 10) || defaultScale));
   const queueMax = Math.max(0, Math.min(12, parseInt(params.get('queue'), 10) || 5));
 
   const $ = (sel, root = document) => root.querySelector(sel);
@@ -93,6 +95,8 @@
     const nowBox = $('#now');
     nowBox.hidden = !now;
     if (now) {
+      text($('.label', nowBox), now.kind === 'drawing' ? 'Drawing for' : 'Request from');
+      $('.bar', nowBox).hidden = now.kind !== 'drawing';
       text($('.donor', nowBox), now.donor);
       text($('.money', nowBox), now.money);
       text($('.message', nowBox), now.message);
@@ -163,6 +167,7 @@
     if (m.type === 'full') applyFull(m);
     else if (m.type === 'delta') applyDelta(m);
     if (m.seq) { seq = m.seq; status.seq = seq; }
+    if (status.hidden !== hidden) status.hiddenChangedAt = Date.now();
     status.hidden = hidden;
     setState(hidden ? 'hidden' : 'live');
   }

@@ -166,6 +166,7 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
     };
     let preview: Vec<Value> = snap.upcoming.iter().take(5).map(|d| task_json(d, content_type(d))).collect();
     let waiting: Vec<&Donation> = snap.upcoming.iter().collect();
+    let window_fps = f32::from_bits(app.window_fps.load(Ordering::Relaxed));
     let painting = app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(id, _)| *id);
     let generation = painting.map(|id| json!({ "donation": id, "progress": app.backend.progress() }));
     Json(json!({
@@ -175,7 +176,8 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
         "hold_remaining_sec": hold,
         "queue_size": snap.upcoming.len(),
         "preview": preview,
-        "fps": snap.fps,
+        "fps": if window_fps > 0.0 { window_fps } else { snap.fps },
+        "window_fps": window_fps,
         "paused": app.control.is_paused(),
         "hidden": app.control.is_hidden(),
         "donations": waiting,

@@ -77,6 +77,8 @@ pub struct App {
     /// Key the overlay page requires.
     pub overlay_key: String,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Frames per second the window really presents (f32 bits; 0 when headless).
+    pub window_fps: std::sync::atomic::AtomicU32,
 }
 
 impl App {

@@ -108,6 +108,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         api_token,
         overlay_key,
         metrics,
+        window_fps: std::sync::atomic::AtomicU32::new(0),
     }))
 }
 

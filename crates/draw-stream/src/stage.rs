@@ -153,6 +153,7 @@ pub fn present(app: &Arc<App>, headless: bool) {
         if dt > 0.0 {
             fps = if fps == 0.0 { 1.0 / dt } else { fps * 0.95 + 0.05 / dt };
         }
+        app_for_draw.window_fps.store(fps.to_bits(), Ordering::Relaxed);
         let snap = app_for_draw.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
         let status = app_for_draw.health.read().ok().and_then(|h| h.intake.clone());
         renderer.draw(pixels, &snap, app_for_draw.control.is_paused(), app_for_draw.control.is_hidden(), status, fps);

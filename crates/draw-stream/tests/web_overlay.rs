@@ -282,7 +282,7 @@ async fn hide_blanks_the_overlay_within_a_frame_and_show_brings_it_back() {
     let took = asked.elapsed();
     assert!(page.rgba.is_none() && page.hud.is_null(), "hidden shows nothing at all");
     // One stream frame is 33 ms; allow for a loaded CI machine.
-    assert!(took < Duration::from_millis(300), "blanked after {took:?}");
+    assert!(took < Duration::from_millis(400), "blanked after {took:?}");
 
     // A page that connects while hidden is blank from the start.
     let mut late = Ws::connect(svc.port, &format!("/overlay/stream?key={key}")).await.unwrap();

@@ -78,7 +78,8 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 fn page(html: &'static str, frame: Frame) -> Response {
     let csp = match frame {
-        Frame::Allow => CSP.to_owned(),
+        // OBS applies a browser source's "Custom CSS" as an inline <style>: let it.
+        Frame::Allow => CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
         Frame::Deny => format!("{CSP}; frame-ancestors 'none'"),
     };
     let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();

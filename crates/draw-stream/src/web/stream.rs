@@ -10,7 +10,8 @@
 //! Messages (JSON text frames, server → page only):
 //!
 //! * `{"type":"full","seq":N,"hidden":false,"progress":0.4,"hud":{…}|null,"canvas":{"w":96,"h":96,"rgba":"<base64>"}|null}`
-//!   — on connect, when a new drawing or card starts, and on hide/show. Hidden: `hud` and `canvas`
+//!   — on connect, when a new drawing or card starts, on hide/show, and when a tick changes more
+//!   than a third of the canvas (smaller than that many pixel changes). Hidden: `hud` and `canvas`
 //!   are null and the page shows nothing.
 //! * `{"type":"delta","seq":N,"px":[i,0xRRGGBBAA,…]?,"progress":0.41?,"hud":{…}?}` — only what
 //!   changed since the previous tick: pixels by index (`y*w+x`), the progress, the HUD when it changed.
@@ -395,32 +396,45 @@ mod tests {
         assert_eq!(money("5", ""), "5");
     }
 
+    /// A 4×1 canvas whose first pixel is `px` and the rest black.
     fn tick(seq: u64, px: &[u8], hud: &str) -> Tick {
+        let mut data = px.to_vec();
+        data.resize(16, 0);
         let mut t = Tick::empty();
         t.seq = seq;
         t.key = 7;
-        t.canvas = Some(Arc::new(canvas::Image { width: 2, height: 1, data: px.to_vec() }));
+        t.canvas = Some(Arc::new(canvas::Image { width: 4, height: 1, data }));
         t.hud = Arc::from(hud);
         t
     }
 
     #[test]
     fn a_delta_carries_only_changed_pixels_and_a_changed_hud() {
-        let a = tick(1, &[0, 0, 0, 255, 1, 2, 3, 255], "{\"x\":1}");
-        let b = tick(2, &[0, 0, 0, 255, 9, 9, 9, 255], "{\"x\":1}");
+        let a = tick(1, &[1, 2, 3, 255], "{\"x\":1}");
+        let b = tick(2, &[9, 9, 9, 255], "{\"x\":1}");
         let m: Value = serde_json::from_str(&message_between(&a, &b).unwrap()).unwrap();
         assert_eq!(m["type"], "delta");
-        assert_eq!(m["px"], json!([1, 0x090909ffu32]));
+        assert_eq!(m["px"], json!([0, 0x090909ffu32]));
         assert!(m.get("hud").is_none());
-        assert!(message_between(&b, &tick(3, &[0, 0, 0, 255, 9, 9, 9, 255], "{\"x\":1}")).is_none());
-        let c = tick(3, &[0, 0, 0, 255, 9, 9, 9, 255], "{\"x\":2}");
+        assert!(message_between(&b, &tick(3, &[9, 9, 9, 255], "{\"x\":1}")).is_none());
+        let c = tick(3, &[9, 9, 9, 255], "{\"x\":2}");
         let m: Value = serde_json::from_str(&message_between(&b, &c).unwrap()).unwrap();
         assert_eq!(m["hud"]["x"], 2);
+        assert!(m.get("px").is_none());
+    }
+
+    #[test]
+    fn a_change_of_most_pixels_goes_as_a_full_state() {
+        let a = tick(1, &[1, 2, 3, 255, 1, 2, 3, 255, 1, 2, 3, 255], "{}");
+        let b = tick(2, &[9, 9, 9, 255, 9, 9, 9, 255, 9, 9, 9, 255], "{}");
+        let m: Value = serde_json::from_str(&message_between(&a, &b).unwrap()).unwrap();
+        assert_eq!(m["type"], "full");
+        assert_eq!(m["canvas"]["rgba"].as_str().unwrap().len(), 16 / 3 * 4 + 4);
     }
 
     #[test]
     fn hiding_sends_a_blank_full_state() {
-        let a = tick(1, &[0, 0, 0, 255, 1, 2, 3, 255], "{}");
+        let a = tick(1, &[1, 2, 3, 255], "{}");
         let mut h = Tick::empty();
         h.seq = 2;
         h.hidden = true;
