@@ -504,13 +504,18 @@ impl Journal {
         Ok(out)
     }
 
-    /// Number of drawings generated but not yet on screen (the look-ahead in use).
-    pub fn lookahead_in_use(&self) -> Result<usize> {
-        self.lock()
-            .query_row("SELECT COUNT(*) FROM donations WHERE state IN ('generated', 'ready')", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as usize)
+    /// Whether the generator may paint the next `planned` row: fewer than `limit` drawings wait
+    /// between generation and the screen — or the next row is older than all of them (e.g. a held
+    /// donation approved late). The screen keeps arrival order and waits for that row, so holding it
+    /// back for the look-ahead would stall the show for good.
+    pub fn generation_allowed(&self, limit: usize) -> Result<bool> {
+        self.lock().query_row(
+            "SELECT (SELECT COUNT(*) FROM donations WHERE state IN ('generated', 'ready')) < ?1 \
+                 OR COALESCE((SELECT MIN(id) FROM donations WHERE state = 'planned' AND working = 0) \
+                    < (SELECT MIN(id) FROM donations WHERE state IN ('generated', 'ready')), 0)",
+            [limit as i64],
+            |r| r.get::<_, bool>(0),
+        )
     }
 
     /// The next thing for the screen, in arrival order: the oldest row that is `ready` or has a
@@ -794,6 +799,24 @@ mod tests {
         assert!(j.advance(first.id, State::Received, State::Refused, Update::default()).unwrap());
         let Some(ScreenItem::Card { donation }) = j.next_for_screen().unwrap() else { panic!() };
         assert_eq!(donation.id, first.id);
+    }
+
+    #[test]
+    fn an_approved_older_donation_is_generated_even_when_the_look_ahead_is_full() {
+        let j = Journal::open_in_memory().unwrap();
+        for n in 1..=3 {
+            j.insert(&donation(n)).unwrap();
+        }
+        let held = j.claim(State::Received).unwrap().unwrap();
+        assert!(j.advance(held.id, State::Received, State::Held, Update::default()).unwrap());
+        to_ready(&j);
+        to_ready(&j);
+        assert!(!j.generation_allowed(2).unwrap(), "two drawings wait: the look-ahead is full");
+        assert!(j.approve(held.id).unwrap());
+        let d = j.claim(State::Moderated).unwrap().unwrap();
+        assert!(j.advance(d.id, State::Moderated, State::Planned, Update::default()).unwrap());
+        assert!(j.generation_allowed(2).unwrap(), "the screen waits for the approved one, so it must be painted");
+        assert_eq!(j.next_for_screen().unwrap(), None, "arrival order: the approved donation goes first");
     }
 
     #[test]

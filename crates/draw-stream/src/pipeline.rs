@@ -141,7 +141,7 @@ async fn wait(app: &App, notify: &Notify) {
 
 async fn lookahead_free(app: &App) -> bool {
     let limit = app.settings.lookahead;
-    app.journal.call(move |j| j.lookahead_in_use().map(|n| n < limit).unwrap_or(false)).await
+    app.journal.call(move |j| j.generation_allowed(limit).unwrap_or(false)).await
 }
 
 /// Runs one step for one donation, supervised, and records the outcome.

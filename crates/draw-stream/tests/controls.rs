@@ -157,3 +157,37 @@ async fn headless_renders_the_broadcast_frame_and_hide_blanks_it() {
     let first = *blank.get_pixel(0, 0);
     assert!(blank.pixels().all(|p| *p == first), "hidden: every pixel is the plain background");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_donation_approved_late_is_drawn_first_without_stalling_the_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &env_with(&[("MODERATION_MODE", "approve-all")])).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(svc.donate(&format!("a paper boat {i}")).await);
+    }
+    for id in &ids {
+        svc.wait_state(*id, "held", T).await;
+    }
+    // While the stage is paused the moderator approves the later ones first: two fill the look-ahead
+    // (ready), the third waits (planned). Then the first is approved: it must still be painted, and
+    // once the stage resumes it goes first — nothing stalls behind the full look-ahead.
+    assert_eq!(svc.post("/queue/pause", None).await.0, 202);
+    for id in &ids[1..] {
+        assert_eq!(svc.post(&format!("/donations/{id}/approve"), None).await.0, 202);
+    }
+    svc.wait_state(ids[2], "ready", T).await;
+    svc.wait_state(ids[3], "planned", T).await;
+    assert_eq!(svc.post(&format!("/donations/{}/approve", ids[0]), None).await.0, 202);
+    svc.wait_state(ids[0], "ready", T).await;
+    assert_eq!(svc.post("/queue/resume", None).await.0, 202);
+    for id in &ids {
+        svc.wait_state(*id, "shown", T).await;
+    }
+    let mut shown: Vec<(String, i64)> = Vec::new();
+    for id in &ids {
+        shown.push((svc.donation(*id).await["shown_at"].as_str().unwrap().to_owned(), *id));
+    }
+    shown.sort();
+    assert_eq!(shown.iter().map(|(_, id)| *id).collect::<Vec<_>>(), ids, "arrival order is kept");
+}
