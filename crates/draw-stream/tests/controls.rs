@@ -4,16 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fast_env, Service};
+use common::{env_with, fast_env, Service};
 
 const T: Duration = Duration::from_secs(60);
-
-fn env_with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut env = fast_env();
-    env.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
-    env.extend_from_slice(overrides);
-    env
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn skip_ends_the_drawing_on_screen_and_the_next_one_starts() {

@@ -6,19 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{fast_env, Service};
+use common::{env_with, fast_env, Service};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const T: Duration = Duration::from_secs(60);
-
-fn env_with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut env = fast_env();
-    env.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
-    env.extend_from_slice(overrides);
-    env
-}
 
 fn overlay_key(svc: &Service) -> String {
     std::fs::read_to_string(svc.data_dir.join("overlay-key")).unwrap().trim().to_owned()

@@ -37,6 +37,14 @@ pub fn fast_env() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// [`fast_env`] with some variables replaced or added.
+pub fn env_with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut env = fast_env();
+    env.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
+    env.extend_from_slice(overrides);
+    env
+}
+
 impl Service {
     /// Starts the binary on a fresh port with `env` and waits for `/health`.
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Service {
