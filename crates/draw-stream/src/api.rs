@@ -167,8 +167,7 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
     let preview: Vec<Value> = snap.upcoming.iter().take(5).map(|d| task_json(d, content_type(d))).collect();
     let waiting: Vec<&Donation> = snap.upcoming.iter().collect();
     let window_fps = f32::from_bits(app.window_fps.load(Ordering::Relaxed));
-    let painting = app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(id, _)| *id);
-    let generation = painting.map(|id| json!({ "donation": id, "progress": app.backend.progress() }));
+    let generation = snap.painting.map(|(id, progress)| json!({ "donation": id, "progress": progress }));
     Json(json!({
         "active": active,
         "phase": phase,
@@ -185,7 +184,15 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
     }))
 }
 
+/// Skips what is on screen; with nothing on screen, skips the donation being painted (the image
+/// server is interrupted), so "skip" always acts on what the streamer sees as current.
 async fn skip(State(app): State<Arc<App>>) -> ApiResult {
+    let on_screen = app.snapshot.read().unwrap_or_else(|p| p.into_inner()).active.is_some();
+    if !on_screen {
+        if let Some(id) = app.interrupt_generation(true) {
+            return accepted(json!({ "status": "skip_requested", "painting": id }));
+        }
+    }
     app.control.skip.store(true, Ordering::SeqCst);
     app.wake.screen.notify_one();
     tracing::info!("skip requested");
@@ -194,7 +201,7 @@ async fn skip(State(app): State<Arc<App>>) -> ApiResult {
 
 async fn clear(State(app): State<Arc<App>>) -> ApiResult {
     let n = app.journal.call(|j| j.clear()).await?;
-    app.interrupt_generation();
+    app.interrupt_generation(false);
     app.wake_all();
     tracing::info!(cleared = n, "queue cleared");
     accepted(json!({ "status": "queue_cleared", "cleared": n }))

@@ -55,6 +55,9 @@ pub struct Health {
 #[derive(Default)]
 pub struct InFlight {
     pub job: Mutex<Option<(i64, CancellationToken)>>,
+    /// Set with the cancellation when the streamer skipped the donation being painted (rather than
+    /// cleared everything): the donation ends `skipped` instead of `failed`.
+    pub skipped: std::sync::atomic::AtomicBool,
 }
 
 /// Everything the service's tasks share.
@@ -91,11 +94,14 @@ impl App {
         self.wake.screen.notify_one();
     }
 
-    /// Interrupts the generation job in flight, if any (clear).
-    pub fn interrupt_generation(&self) {
-        if let Some((id, token)) = self.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            tracing::info!(donation = *id, "interrupting generation");
-            token.cancel();
-        }
+    /// Interrupts the generation job in flight, if any (clear, or skip while painting).
+    /// Returns the donation that was being painted.
+    pub fn interrupt_generation(&self, skipped: bool) -> Option<i64> {
+        let job = self.in_flight.job.lock().unwrap_or_else(|p| p.into_inner());
+        let (id, token) = job.as_ref()?;
+        tracing::info!(donation = *id, skipped, "interrupting generation");
+        self.in_flight.skipped.store(skipped, Ordering::SeqCst);
+        token.cancel();
+        Some(*id)
     }
 }

@@ -4,6 +4,7 @@
 //! is caught and becomes that donation's `failed` state), and advances the row. Shutdown while a
 //! step runs rolls the claim back: the step is repeated after restart, never skipped.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -292,7 +293,11 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
         height: app.settings.pixel_height,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    *app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()) = Some((d.id, cancel.clone()));
+    {
+        let mut job = app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner());
+        app.in_flight.skipped.store(false, Ordering::SeqCst);
+        *job = Some((d.id, cancel.clone()));
+    }
     let result = tokio::select! {
         r = app.backend.generate(&request) => r,
         _ = cancel.cancelled() => {
@@ -305,6 +310,12 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
     *app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let image = match result {
         Ok(img) => img,
+        Err(generation::GenerateError::Interrupted) if app.in_flight.skipped.swap(false, Ordering::SeqCst) => {
+            return Outcome::to(
+                State::Skipped,
+                Update { reason: Some("skipped by the streamer while painting".into()), ..Update::default() },
+            );
+        }
         Err(e) => return Outcome::fail(format!("generation failed: {e}")),
     };
     let encoded = tokio::task::spawn_blocking(move || encode_png(&image)).await;

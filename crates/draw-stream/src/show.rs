@@ -72,6 +72,8 @@ pub struct ShowSnapshot {
     pub upcoming: Vec<Donation>,
     /// Ticks per second of the show loop (the stage's frame rate when headless).
     pub fps: f32,
+    /// The donation on the image server now, and its progress (0..=1) when the server reports it.
+    pub painting: Option<(i64, Option<f32>)>,
 }
 
 struct Current {
@@ -266,4 +268,11 @@ fn publish(app: &App, c: Option<&Current>, upcoming: &[Donation], fps: f32, runn
         snap.upcoming = upcoming.to_vec();
     }
     snap.fps = fps;
+    snap.painting = app
+        .in_flight
+        .job
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|(id, _)| (*id, app.backend.progress()));
 }

@@ -58,7 +58,12 @@ impl FrameRenderer {
     }
 }
 
-fn entry_status(d: &Donation) -> hud::EntryStatus {
+fn entry_status(d: &Donation, painting: Option<(i64, Option<f32>)>) -> hud::EntryStatus {
+    if let Some((id, Some(p))) = painting {
+        if id == d.id && d.state == State::Planned {
+            return hud::EntryStatus::PaintingAt((p.clamp(0.0, 1.0) * 100.0) as u8);
+        }
+    }
     match d.state {
         State::Ready => hud::EntryStatus::Ready,
         State::Held => hud::EntryStatus::Held,
@@ -105,7 +110,7 @@ pub fn hud_state(
             amount: d.amount.clone(),
             currency: d.currency.clone(),
             message: d.message.clone(),
-            status: entry_status(d),
+            status: entry_status(d, snap.painting),
         })
         .collect();
     hud::HudState { demo, hidden, paused, now, queue, caption: "All for you".into(), fps, status_line }

@@ -122,3 +122,88 @@ async fn a_panicking_or_failing_stage_fails_one_donation_and_the_pipeline_contin
     shutdown.cancel();
     running.await.unwrap().unwrap();
 }
+
+/// Paints for a minute unless interrupted; counts interrupts, as a real server would see them.
+#[derive(Default)]
+struct SlowBackend {
+    interrupts: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl ImageBackend for SlowBackend {
+    fn name(&self) -> &str {
+        "slow"
+    }
+    async fn generate(&self, _r: &ImageRequest) -> Result<GeneratedImage, GenerateError> {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        Ok(GeneratedImage { width: 16, height: 16, rgb: vec![128; 16 * 16 * 3] })
+    }
+    async fn interrupt(&self) -> Result<(), GenerateError> {
+        self.interrupts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skip_while_painting_and_clear_interrupt_the_image_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let raw = RawConfig::from_pairs([("DEMO", "0"), ("API_PORT", port.as_str()), ("FRAME_RATE", "200")]);
+    let settings = Settings::from_raw(&raw, Some(dir.path())).unwrap();
+    let backend = Arc::new(SlowBackend::default());
+    let seams = Seams { planner: Arc::new(FragilePlanner), backend: backend.clone(), converter: Arc::new(OnePixel) };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let app = service::build_with(settings, seams, shutdown.clone()).await.unwrap();
+    let running = tokio::spawn(service::run(app.clone()));
+    let admit = |n: u32| {
+        let app = app.clone();
+        async move {
+            let incoming = Incoming {
+                source: Source::Manual,
+                source_id: format!("slow{n}"),
+                donor: None,
+                message: format!("a slow painting {n}"),
+                amount: "1".into(),
+                currency: "USD".into(),
+                amount_user: None,
+                message_type: "text".into(),
+            };
+            intake::admit(&app, incoming, false).await.unwrap().unwrap().id
+        }
+    };
+    let painting = |app: Arc<draw_stream::app::App>| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some((id, _)) = app.snapshot.read().unwrap().painting {
+                return id;
+            }
+            assert!(Instant::now() < deadline, "nothing is being painted");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let http = reqwest::Client::new();
+    let post = |path: &str| http.post(format!("http://127.0.0.1:{port}{path}")).bearer_auth(&app.api_token).send();
+
+    let first = admit(1).await;
+    assert_eq!(painting(app.clone()).await, first);
+    assert_eq!(post("/queue/skip").await.unwrap().status().as_u16(), 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.journal.get(first).unwrap().unwrap().state != State::Skipped {
+        assert!(Instant::now() < deadline, "skip did not end the painting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(backend.interrupts.load(std::sync::atomic::Ordering::SeqCst), 1, "the server was told to stop");
+
+    let second = admit(2).await;
+    assert_eq!(painting(app.clone()).await, second);
+    assert_eq!(post("/queue/clear").await.unwrap().status().as_u16(), 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while backend.interrupts.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(Instant::now() < deadline, "clear did not interrupt the painting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.journal.get(second).unwrap().unwrap().state, State::Cleared);
+
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}

@@ -737,9 +737,14 @@ impl Builder<'_> {
             let c = Rect::new(inner.x, y, inner.w, card_h as u32);
             let name = format!("queue.card.{}", i + 1);
             let ci = self.bx(name.clone(), c, Some(qi));
+            let painting_at;
             let (stroke, tag, tag_color) = match e.status {
                 EntryStatus::Ready => (None, "READY", palette::SUCCESS),
                 EntryStatus::Painting => (Some(palette::ACCENT_ALT), "PAINTING…", palette::ACCENT_ALT),
+                EntryStatus::PaintingAt(pct) => {
+                    painting_at = format!("PAINTING {}%", pct.min(100));
+                    (Some(palette::ACCENT_ALT), painting_at.as_str(), palette::ACCENT_ALT)
+                }
                 EntryStatus::Checking => (None, "CHECKING", palette::SECONDARY),
                 EntryStatus::Held => (Some(palette::WARNING), "HELD", palette::WARNING),
             };

@@ -144,6 +144,8 @@ pub enum EntryStatus {
     Ready,
     /// The picture is being generated.
     Painting,
+    /// The picture is being generated and the image server reports this percentage.
+    PaintingAt(u8),
     /// Moderation or planning.
     Checking,
     /// Held for a moderator.

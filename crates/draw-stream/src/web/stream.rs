@@ -264,7 +264,7 @@ fn hud_json(st: &hud::HudState, active_id: Option<i64>) -> String {
         .map(|q| {
             let status = match q.status {
                 hud::EntryStatus::Ready => "ready",
-                hud::EntryStatus::Painting => "painting",
+                hud::EntryStatus::Painting | hud::EntryStatus::PaintingAt(_) => "painting",
                 hud::EntryStatus::Checking => "checking",
                 hud::EntryStatus::Held => "held",
             };
