@@ -27,7 +27,13 @@ fn texts() -> Vec<(&'static str, String, String)> {
 }
 
 fn queue(n: usize, donor: &str, message: &str) -> Vec<QueueEntry> {
-    let statuses = [EntryStatus::Ready, EntryStatus::Painting, EntryStatus::Checking, EntryStatus::Held];
+    let statuses = [
+        EntryStatus::Ready,
+        EntryStatus::Painting,
+        EntryStatus::PaintingAt(100),
+        EntryStatus::Checking,
+        EntryStatus::Held,
+    ];
     (0..n)
         .map(|i| QueueEntry {
             donor: donor.to_string(),

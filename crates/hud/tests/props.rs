@@ -17,6 +17,7 @@ fn status() -> impl Strategy<Value = EntryStatus> {
     prop_oneof![
         Just(EntryStatus::Ready),
         Just(EntryStatus::Painting),
+        (0u8..=100).prop_map(EntryStatus::PaintingAt),
         Just(EntryStatus::Checking),
         Just(EntryStatus::Held)
     ]
