@@ -39,6 +39,16 @@ pub fn detail_for(seed: u64, c: &Corruption) {
     let img = corrupt(&t, 8, c, seed);
     let art = pixelize(&img, 768, 768, &Options::default()).expect("pixelize");
     println!("palette out: {:?}", art.palette);
+    println!("quality: {:?}", art.quality);
+    // Where the wrong cells are (ΔE > 5), per column and per row.
+    let rgb = art.to_rgb();
+    let wrong: Vec<bool> = (0..96 * 96)
+        .map(|i| delta_e76(t.palette[t.indices[i] as usize], [rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]]) > 5.0)
+        .collect();
+    let cols: Vec<usize> = (0..96).map(|x| (0..96).filter(|&y| wrong[y * 96 + x]).count()).collect();
+    let rows: Vec<usize> = (0..96).map(|y| (0..96).filter(|&x| wrong[y * 96 + x]).count()).collect();
+    println!("wrong cells per column: {cols:?}");
+    println!("wrong cells per row:    {rows:?}");
     for (ti, tc) in t.palette.iter().enumerate() {
         let cells: Vec<usize> = (0..96 * 96).filter(|&i| t.indices[i] as usize == ti).collect();
         let mut hist = std::collections::BTreeMap::new();

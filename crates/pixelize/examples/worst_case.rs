@@ -22,9 +22,11 @@ fn main() {
             }
         }
     }
-    for (name, img) in [("noisy gradient", &gradient), ("white noise", &noise)] {
+    let cases =
+        [("noisy gradient", &gradient, 12), ("white noise", &noise, 12), ("white noise, 256 colours", &noise, 256)];
+    for (name, img, colors) in cases {
         let t0 = Instant::now();
-        let art = pixelize(img, 768, 768, &Options::default()).expect("pixelize");
+        let art = pixelize(img, 768, 768, &Options { size: 96, colors }).expect("pixelize");
         println!(
             "{name}: {:.1} ms, grid {} (z {:.1}/{:.1}), {} colours",
             t0.elapsed().as_secs_f64() * 1e3,

@@ -14,7 +14,8 @@
 //! * `cells` takes one colour per cell: the per-channel median of the cell's interior (the blurred
 //!   rim is dropped).
 //! * `palette` clusters the cell colours in Oklab (mode-seeking leaders, then agglomerative merging),
-//!   snaps each entry to a colour that really occurs, and guards 1-px details in its speckle filter.
+//!   divides out the smooth shading field that `shading` measures across the clusters, snaps each
+//!   entry to a colour that really occurs, and guards 1-px details in its speckle filter.
 //! * [`synth`] is the ground truth used by the tests and the bench: a generator of 96×96 pictures, a
 //!   corruption model that imitates pixel-art-xl output, a scorer, and the original service's method.
 //!
@@ -48,6 +49,7 @@ mod cells;
 pub mod color;
 mod grid;
 mod palette;
+mod shading;
 pub mod synth;
 
 use grid::{GridKind, Rgb};
@@ -277,8 +279,8 @@ pub fn pixelize(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<P
     // Cells and palette.
     let cells = cells::cell_colors(img, &gx, &gy, n);
     let lab: Vec<[f32; 3]> = cells.iter().map(|c| color::palette_space(*c)).collect();
-    let (palette, mut indices) = palette::build(&cells, &lab, n, opts.colors);
-    let speckles = palette::despeckle(&mut indices, n, &lab, &palette, SPECKLE_GUARD);
+    let (palette, mut indices, corrected) = palette::build(&cells, &lab, n, opts.colors);
+    let speckles = palette::despeckle(&mut indices, n, &corrected, &palette, SPECKLE_GUARD);
 
     // Quality.
     let pal_cielab: Vec<[f32; 3]> = palette.iter().map(|c| color::cielab(*c)).collect();

@@ -6,8 +6,10 @@
 //! 2. Leaders are merged agglomeratively (centroid linkage) until at most N remain and no two are
 //!    closer than [`MERGE_DIST`]. Small clusters are cheaper to merge (they are mostly blur mixes),
 //!    but a small cluster far from everything — a 1-px star, an eye — survives.
-//! 3. Each palette entry is snapped to a colour that really occurs: the cell colour nearest the mean
-//!    of the cluster's largest leader, so flat areas come out exactly flat.
+//! 3. The smooth shading field (`shading`) is divided out of the cell colours; each palette entry
+//!    is the median of its cluster's corrected cells, snapped to a corrected colour that really
+//!    occurs, so flat areas come out exactly flat. Clusters that shading had split and that come
+//!    out within [`MERGE_DIST`] of a larger one share its entry.
 
 use crate::color::{dist2, palette_space};
 use std::collections::HashMap;
@@ -131,7 +133,13 @@ fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
 
 /// Build a palette of at most `n` colours for the `size × size` cells. Returns the palette (sRGB)
 /// ordered by decreasing use and each cell's index into it.
-pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<u8>) {
+/// Also returns the cell colours with the shading divided out (palette space), for the speckle filter.
+pub(crate) fn build(
+    cells: &[[u8; 3]],
+    lab: &[[f32; 3]],
+    size: usize,
+    n: usize,
+) -> (Vec<[u8; 3]>, Vec<u8>, Vec<[f32; 3]>) {
     let (leaders, cell_leader) = leaders(lab);
     // Boundary statistics between leaders (right and down neighbours).
     let m = leaders.len();
@@ -229,12 +237,30 @@ pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) 
         }
     }
 
-    // 3. Each cluster's centre is the per-channel median of its cells (robust to the shading
-    //    spread), snapped to the member cell colour nearest it: a colour that really occurs.
+    // 3. Shading: the smooth brightness field measured across all clusters is divided out of the
+    //    cell colours (`shading`), so that an area lying mostly in a darker part of the picture gets
+    //    its true colour back. Each cluster's centre is then the per-channel median of its
+    //    corrected cells (robust to what shading is left), snapped to the member cell colour
+    //    nearest it: a colour that really occurs (exactly the input colour when there is no
+    //    shading).
     let clusters: Vec<usize> = (0..m).filter(|&i| cl[i].alive).collect();
+    let cell_cluster: Vec<usize> = cell_leader.iter().map(|&l| owner[l]).collect();
+    let gain = crate::shading::gains(cells, &cell_cluster, m, size);
+    let corrected: Vec<[u8; 3]> = cells
+        .iter()
+        .zip(&gain)
+        // A clipped channel (255) says nothing about the shading: it stays.
+        .map(|(c, g)| c.map(|v| if v == 255 { v } else { (v as f32 / g).round().clamp(0.0, 255.0) as u8 }))
+        .collect();
+    let clab: Vec<[f32; 3]> = corrected
+        .iter()
+        .zip(cells.iter().zip(lab))
+        .map(|(c, (o, l))| if c == o { *l } else { palette_space(*c) })
+        .collect();
+    let cells = &corrected[..];
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); m];
-    for (ci, l) in cell_leader.iter().enumerate() {
-        members[owner[*l]].push(ci);
+    for (ci, &c) in cell_cluster.iter().enumerate() {
+        members[c].push(ci);
     }
     let mut snap: Vec<(f32, usize)> = vec![(f32::MAX, usize::MAX); m];
     let mut chan = Vec::new();
@@ -248,7 +274,7 @@ pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) 
         }
         let centre = palette_space(med);
         for &ci in &members[c] {
-            let d = dist2(lab[ci], centre);
+            let d = dist2(clab[ci], centre);
             if d < snap[c].0 {
                 snap[c] = (d, ci);
             }
@@ -256,14 +282,21 @@ pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) 
     }
     // 4. Every cell takes its cluster's entry. (Not the nearest entry: along a shading gradient the
     //    far end of a flat area can lie nearer another entry, and the area would break up.)
+    //    Clusters that were split by shading (more than MERGE_DIST apart before the correction)
+    //    come out nearly equal once it is divided out: a cluster whose entry lies within
+    //    MERGE_DIST of a larger cluster's entry shares that entry.
+    let mut by_size = clusters.clone();
+    by_size.sort_by(|&a, &b| members[b].len().cmp(&members[a].len()).then(a.cmp(&b)));
     let mut pal_rgb: Vec<[u8; 3]> = Vec::new();
+    let mut pal_lab: Vec<[f32; 3]> = Vec::new();
     let mut entry = vec![0usize; m];
-    for &c in &clusters {
-        let rgb = cells[snap[c].1];
-        entry[c] = match pal_rgb.iter().position(|p| *p == rgb) {
+    for &c in &by_size {
+        let (rgb, lab) = (cells[snap[c].1], clab[snap[c].1]);
+        entry[c] = match pal_lab.iter().position(|p| dist2(*p, lab) < MERGE_DIST * MERGE_DIST) {
             Some(i) => i,
             None => {
                 pal_rgb.push(rgb);
+                pal_lab.push(lab);
                 pal_rgb.len() - 1
             }
         };
@@ -281,7 +314,7 @@ pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) 
     }
     let palette = rank.iter().map(|&i| pal_rgb[i]).collect();
     let indices = assign.iter().map(|&a| remap[a]).collect();
-    (palette, indices)
+    (palette, indices, clab)
 }
 
 /// Detail-guarded speckle filter: a cell that differs from all 8 neighbours is set to the

@@ -96,12 +96,83 @@ fn noise_is_cleaned_but_one_pixel_details_stay() {
     assert!(art.quality.details_kept >= 1);
 }
 
+#[test]
+fn harsh_seed_473865_regression() {
+    // Found by the property test on CI: a large bright-green area (1424 cells) lay mostly in the
+    // darker half of the shading field, so the median of its cells came out 5.2 ΔE too dark and the
+    // whole area failed acc5 (0.845, detail 0.80). The shading field is now measured and divided
+    // out before the palette entries are taken (src/shading.rs): acc5 1.0000, detail 1.00.
+    let seed = 473_865;
+    let t = truth(seed, 96, 12);
+    let img = corrupt(&t, 8, &Corruption::harsh(), seed);
+    let art = pixelize(&img, 768, 768, &Options::default()).unwrap();
+    let s = score(&t, &art.to_rgb(), 96);
+    assert!(s.acc5 >= 0.995 && s.detail >= 0.9, "{s:?}");
+}
+
+/// The truth moved by one cell (`dx`, `dy`), edge cells repeated.
+fn shifted(t: &pixelize::synth::Truth, dx: isize, dy: isize) -> pixelize::synth::Truth {
+    let n = t.size as isize;
+    let mut s = t.clone();
+    for y in 0..n {
+        for x in 0..n {
+            let (sx, sy) = ((x - dx).clamp(0, n - 1), (y - dy).clamp(0, n - 1));
+            s.indices[(y * n + x) as usize] = t.indices[(sy * n + sx) as usize];
+        }
+    }
+    s
+}
+
+/// acc5 and detail retention, also when the whole output is one cell off. The corruption shifts
+/// the picture by up to ±3 px and the wobble field adds up to ±1.2 px, so the offset of line 0 can
+/// exceed half a cell (4 px); when the first and last rows (or columns) of the truth are flat, the
+/// rendered image is then the same as that of the truth moved by one cell, and no method can tell
+/// which was meant (line 0 is taken as the comb line nearest the image edge). Every boundary
+/// between areas and every 1-px detail is then one cell off (acc5 0.94–0.96, detail 0: harsh seeds
+/// 1274, 2622, 2987, 3985, 4690 of 1000..5000). This scores such a result against the truth it is
+/// consistent with: the best of the truth and the truth moved by one cell in each direction.
+fn score_up_to_one_cell(t: &pixelize::synth::Truth, out: &[u8]) -> (f64, f64) {
+    let s = score(t, out, t.size);
+    let mut best = (s.acc5, s.detail);
+    for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+        let s = score(&shifted(t, dx, dy), out, t.size);
+        if s.acc5 > best.0 {
+            best = (s.acc5, s.detail);
+        }
+    }
+    best
+}
+
+#[test]
+fn one_cell_ambiguity_is_the_only_harsh_failure_mode() {
+    // The five harsh seeds of 1000..5000 below acc5 0.98 are all one cell off.
+    for seed in [1274, 2622, 2987, 3985, 4690] {
+        let t = truth(seed, 96, 12);
+        let img = corrupt(&t, 8, &Corruption::harsh(), seed);
+        let out = pixelize(&img, 768, 768, &Options::default()).unwrap().to_rgb();
+        let s = score(&t, &out, 96);
+        let (acc, det) = score_up_to_one_cell(&t, &out);
+        println!(
+            "seed {seed}: acc5 {:.4} detail {:.3}; up to one cell acc5 {acc:.4} detail {det:.3}",
+            s.acc5, s.detail
+        );
+        assert!(s.acc5 >= 0.9 && acc >= 0.99 && det >= 0.9, "seed {seed}: {s:?}, up to one cell {acc} {det}");
+    }
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
 
+    // Per-seed thresholds that every scanned seed meets, with a margin (scan: `cargo run --release
+    // -p pixelize --example scan -- mild|harsh FIRST COUNT`); the tests draw seeds from 1000..10^6.
+    //   mild  seeds 1000..3000: min acc5 0.9999, min detail 0.967.
+    //   harsh seeds 1000..5000 and 500000..501000: min acc5 0.938 (one cell off, see
+    //   `score_up_to_one_cell`; 0.994 otherwise); up to a one-cell offset min acc5 0.994 and min
+    //   detail 0.767 (seed 500743: blurred 1-px details drift towards their neighbours; it scored
+    //   the same before the shading correction).
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(8))]
+        #![proptest_config(ProptestConfig::with_cases(16))]
 
         #[test]
         fn any_mild_truth_is_recovered(seed in 1000u64..1_000_000) {
@@ -109,7 +180,7 @@ mod properties {
             let img = corrupt(&t, 8, &Corruption::mild(), seed);
             let art = pixelize(&img, 768, 768, &Options::default()).unwrap();
             let s = score(&t, &art.to_rgb(), 96);
-            prop_assert!(s.acc5 >= 0.97 && s.detail >= 0.7, "seed {}: {:?}", seed, s);
+            prop_assert!(s.acc5 >= 0.99 && s.detail >= 0.85, "seed {}: {:?}", seed, s);
         }
 
         #[test]
@@ -117,8 +188,13 @@ mod properties {
             let t = truth(seed, 96, 12);
             let img = corrupt(&t, 8, &Corruption::harsh(), seed);
             let art = pixelize(&img, 768, 768, &Options::default()).unwrap();
-            let s = score(&t, &art.to_rgb(), 96);
-            prop_assert!(s.acc5 >= 0.9 && s.detail >= 0.5, "seed {}: {:?}", seed, s);
+            let out = art.to_rgb();
+            let s = score(&t, &out, 96);
+            let (acc, det) = score_up_to_one_cell(&t, &out);
+            prop_assert!(
+                s.acc5 >= 0.9 && acc >= 0.98 && det >= 0.6,
+                "seed {}: {:?}, up to one cell: acc5 {} detail {}", seed, s, acc, det
+            );
         }
     }
 }
