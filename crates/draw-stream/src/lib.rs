@@ -23,6 +23,7 @@
 
 pub mod api;
 pub mod app;
+pub mod cards;
 pub mod cli;
 pub mod config;
 pub mod convert;

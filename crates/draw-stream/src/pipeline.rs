@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tracing::{info, warn, Instrument};
 
 use crate::app::App;
+use crate::cards::{self, Card};
 use crate::config::ModerationMode;
 use crate::journal::{Donation, State, Update};
 
@@ -86,16 +87,9 @@ impl Outcome {
         )
     }
 
-    /// A failure with a "could not draw this" card.
+    /// A failure; [`step`] adds the "could not draw this" card in the donor's language.
     fn fail(reason: impl Into<String>) -> Outcome {
-        Outcome::to(
-            State::Failed,
-            Update {
-                reason: Some(reason.into()),
-                card_text: Some("Sorry, I couldn't draw this one".into()),
-                ..Update::default()
-            },
-        )
+        Outcome::to(State::Failed, Update { reason: Some(reason.into()), ..Update::default() })
     }
 }
 
@@ -148,6 +142,7 @@ async fn lookahead_free(app: &App) -> bool {
 /// Runs one step for one donation, supervised, and records the outcome.
 async fn step(app: &Arc<App>, stage: Stage, d: Donation) {
     let id = d.id;
+    let message = d.raw_message.clone();
     let started = Instant::now();
     let task = tokio::spawn(process(app.clone(), stage, d).instrument(tracing::info_span!("donation", donation = id)));
     let abort = task.abort_handle();
@@ -169,6 +164,10 @@ async fn step(app: &Arc<App>, stage: Stage, d: Donation) {
         }
     };
     metrics::histogram!("drawstream_stage_seconds", "stage" => stage.name()).record(started.elapsed().as_secs_f64());
+    let mut outcome = outcome;
+    if outcome.to == State::Failed && outcome.update.card_text.is_none() {
+        outcome.update.card_text = Some(cards::text(&app.settings, Card::Failed, &message));
+    }
     let to = outcome.to;
     let reason = outcome.update.reason.clone();
     let applied = app.journal.call(move |j| j.advance(id, stage.input(), outcome.to, outcome.update)).await;
@@ -222,7 +221,7 @@ pub fn moderate(app: &App, d: &Donation) -> Outcome {
     if d.message_type == "audio" {
         return Outcome::refuse(
             "voice message, not a drawing request",
-            "Voice messages can't be drawn — thank you!",
+            cards::text(&app.settings, Card::Voice, &d.donor),
             None,
         );
     }
@@ -234,7 +233,7 @@ pub fn moderate(app: &App, d: &Donation) -> Outcome {
     match v.message.verdict {
         moderation::VerdictKind::Block => Outcome::refuse(
             format!("blocked by the word filter ({})", category.as_deref().unwrap_or("other")),
-            "I can't draw that one — let's keep the stream friendly!",
+            cards::text(&app.settings, Card::Blocked, &d.raw_message),
             category,
         ),
         verdict => {
@@ -277,7 +276,11 @@ async fn plan(app: &App, d: &Donation) -> Outcome {
         }
         Err(e) => {
             warn!(donation = d.id, error = %e, "planner failed; refusing (fail closed)");
-            Outcome::refuse(format!("planner failed: {e}"), "I can't check this one right now — sorry!", None)
+            Outcome::refuse(
+                format!("planner failed: {e}"),
+                cards::text(&app.settings, Card::Unchecked, &d.raw_message),
+                None,
+            )
         }
     }
 }

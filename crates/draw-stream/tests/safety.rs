@@ -20,6 +20,10 @@ async fn blocked_requests_are_refused_with_a_card_and_profanity_is_masked_in_the
         .wait_for(blocked, "refused with its card shown", T, |d| d["state"] == "refused" && d["card_pending"] == false)
         .await;
     assert_eq!(refused["category"], "sexual");
+    assert_eq!(refused["card_text"], "I can't draw that one — let's keep the stream friendly!");
+    let ru = svc.donate("нарисуй голую девушку").await;
+    let ru = svc.wait_for(ru, "refused", T, |d| d["state"] == "refused").await;
+    assert_eq!(ru["card_text"], "Это я рисовать не буду — давайте без такого!", "the card speaks the donor's language");
     assert!(refused["prompt"].is_null(), "a refused request never gets an image prompt");
 
     let shown = svc.wait_state(rude, "shown", T).await;
