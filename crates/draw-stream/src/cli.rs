@@ -369,7 +369,8 @@ fn render_hud(run: &RunArgs, doc_path: &Path, out: &Path, at: f64) -> Outcome {
     rgba.save(out).map_err(|e| Failure::runtime(format!("{}: {e}", out.display())))
 }
 
-/// Decodes an image file to RGB, naming the file on error. Alpha is composited over black.
+/// Decodes an image file (PNG, any bit depth, grey or colour) to 8-bit RGB, naming the file on error.
+/// An alpha channel is dropped: SDXL output is opaque, and a transparent pixel keeps its colour.
 fn load_rgb(path: &Path) -> Result<(Vec<u8>, u32, u32), Failure> {
     let bytes = read_file(path)?;
     let img = image::load_from_memory(&bytes)
