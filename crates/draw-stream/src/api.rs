@@ -119,8 +119,8 @@ async fn health(State(app): State<Arc<App>>) -> Json<Value> {
         "paused": app.control.is_paused(),
         "hidden": app.control.is_hidden(),
         "intake": h.intake,
-        "planner": h.planner,
-        "image_backend": h.backend,
+        "planner": app.planner.name(),
+        "image_backend": app.backend.name(),
         "image_backend_problem": h.backend_problem,
     }))
 }
@@ -165,7 +165,6 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
         None => (Value::Null, 0.0, 0.0, Value::Null),
     };
     let preview: Vec<Value> = snap.upcoming.iter().take(5).map(|d| task_json(d, content_type(d))).collect();
-    let waiting: Vec<&Donation> = snap.upcoming.iter().collect();
     let window_fps = f32::from_bits(app.window_fps.load(Ordering::Relaxed));
     let generation = snap.painting.map(|(id, progress)| json!({ "donation": id, "progress": progress }));
     Json(json!({
@@ -179,7 +178,7 @@ async fn queue(State(app): State<Arc<App>>) -> Json<Value> {
         "window_fps": window_fps,
         "paused": app.control.is_paused(),
         "hidden": app.control.is_hidden(),
-        "donations": waiting,
+        "donations": snap.upcoming,
         "generation": generation,
     }))
 }
@@ -425,19 +424,7 @@ async fn frame_png(State(app): State<Arc<App>>) -> ApiResult {
         let mut pixels = vec![0u32; w as usize * h as usize];
         renderer.draw(&mut pixels, &snap, app.control.is_paused(), app.control.is_hidden(), status, snap.fps);
         let rgb: Vec<u8> = pixels.iter().flat_map(|p| [(p >> 16) as u8, (p >> 8) as u8, *p as u8]).collect();
-        let mut out = Vec::new();
-        image::ImageEncoder::write_image(
-            image::codecs::png::PngEncoder::new_with_quality(
-                &mut out,
-                image::codecs::png::CompressionType::Fast,
-                image::codecs::png::FilterType::Sub,
-            ),
-            &rgb,
-            w,
-            h,
-            image::ExtendedColorType::Rgb8,
-        )
-        .map(|_| out)
+        crate::pipeline::encode_rgb_png(&rgb, w, h)
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("frame rendering failed: {e}")))?

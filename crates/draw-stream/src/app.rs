@@ -46,8 +46,7 @@ impl StageControl {
 #[derive(Debug, Clone, Default)]
 pub struct Health {
     pub intake: Option<String>,
-    pub planner: String,
-    pub backend: String,
+    /// What the image backend's start-up check found wrong, if anything.
     pub backend_problem: Option<String>,
 }
 

@@ -460,21 +460,10 @@ impl Journal {
     /// Rows newest first, optionally in one state.
     pub fn list(&self, state: Option<State>, limit: usize) -> Result<Vec<Donation>> {
         let c = self.lock();
-        let limit = limit as i64;
-        match state {
-            Some(s) => {
-                let sql = format!("SELECT {COLUMNS} FROM donations WHERE state = ?1 ORDER BY id DESC LIMIT ?2");
-                let mut st = c.prepare_cached(&sql)?;
-                let rows = st.query_map(params![s.as_str(), limit], row_to_donation)?;
-                rows.collect()
-            }
-            None => {
-                let sql = format!("SELECT {COLUMNS} FROM donations ORDER BY id DESC LIMIT ?1");
-                let mut st = c.prepare_cached(&sql)?;
-                let rows = st.query_map([limit], row_to_donation)?;
-                rows.collect()
-            }
-        }
+        let sql = format!("SELECT {COLUMNS} FROM donations WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2");
+        let mut st = c.prepare_cached(&sql)?;
+        let rows = st.query_map(params![state.map(State::as_str), limit as i64], row_to_donation)?;
+        rows.collect()
     }
 
     /// Donations still to come on screen, in the order they will be shown.
@@ -828,8 +817,12 @@ mod tests {
             let d = j.claim(State::Received).unwrap().unwrap();
             assert!(j.advance(d.id, State::Received, State::Held, Update::default()).unwrap());
         }
+        assert_eq!(j.list(Some(State::Held), 10).unwrap().len(), 2);
         assert!(j.approve(1).unwrap());
         assert!(!j.approve(1).unwrap(), "only held rows can be approved");
+        let held: Vec<i64> = j.list(Some(State::Held), 10).unwrap().iter().map(|d| d.id).collect();
+        assert_eq!(held, vec![2], "the state filter lists only held rows");
+        assert_eq!(j.list(None, 10).unwrap().len(), 2, "no filter lists every row");
         assert!(j.deny(2).unwrap());
         assert_eq!(j.get(1).unwrap().unwrap().state, State::Moderated);
         let denied = j.get(2).unwrap().unwrap();

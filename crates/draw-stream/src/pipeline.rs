@@ -330,10 +330,15 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
 }
 
 fn encode_png(img: &generation::GeneratedImage) -> Result<Vec<u8>, String> {
+    encode_rgb_png(&img.rgb, img.width, img.height)
+}
+
+/// Encodes 8-bit RGB as PNG, favouring speed over size (journal images, stage frames).
+pub(crate) fn encode_rgb_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     use image::ImageEncoder;
-    let expected = img.width as usize * img.height as usize * 3;
-    if img.rgb.len() != expected || img.width == 0 {
-        return Err(format!("{}×{} image with {} bytes (expected {expected})", img.width, img.height, img.rgb.len()));
+    let expected = width as usize * height as usize * 3;
+    if rgb.len() != expected || width == 0 {
+        return Err(format!("{width}×{height} image with {} bytes (expected {expected})", rgb.len()));
     }
     let mut out = Vec::new();
     let enc = image::codecs::png::PngEncoder::new_with_quality(
@@ -341,7 +346,7 @@ fn encode_png(img: &generation::GeneratedImage) -> Result<Vec<u8>, String> {
         image::codecs::png::CompressionType::Fast,
         image::codecs::png::FilterType::Sub,
     );
-    enc.write_image(&img.rgb, img.width, img.height, image::ExtendedColorType::Rgb8).map_err(|e| e.to_string())?;
+    enc.write_image(rgb, width, height, image::ExtendedColorType::Rgb8).map_err(|e| e.to_string())?;
     Ok(out)
 }
 

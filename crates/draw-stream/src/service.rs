@@ -85,12 +85,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
     }
 
     let Seams { planner, backend, converter } = seams;
-    let health = Health {
-        intake: None,
-        planner: planner.name().to_owned(),
-        backend: backend.name().to_owned(),
-        backend_problem: None,
-    };
+    let health = Health::default();
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
 
     Ok(Arc::new(App {
