@@ -134,19 +134,9 @@ pub fn present(app: &Arc<App>, headless: bool) {
         title: "Draw Stream".into(),
     };
     let mut renderer = FrameRenderer::new(s.display_width, s.display_height, s.demo, s.show_fps, s.queue_max_size);
+    // The window polls this flag every frame; the draw callback raises it once the service shuts down.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let token = app.shutdown.clone();
-        std::thread::spawn(move || {
-            // Bridge: the window polls a flag; the service signals with its token.
-            let rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
-            if let Ok(rt) = rt {
-                rt.block_on(token.cancelled());
-            }
-            stop.store(true, Ordering::SeqCst);
-        });
-    }
+    let stop_on_shutdown = stop.clone();
     let app_for_draw = app.clone();
     let mut last = std::time::Instant::now();
     let mut fps = 0.0f32;
@@ -159,6 +149,9 @@ pub fn present(app: &Arc<App>, headless: bool) {
             fps = if fps == 0.0 { 1.0 / dt } else { fps * 0.95 + 0.05 / dt };
         }
         app_for_draw.window_fps.store(fps.to_bits(), Ordering::Relaxed);
+        if app_for_draw.shutdown.is_cancelled() {
+            stop_on_shutdown.store(true, Ordering::SeqCst);
+        }
         let snap = app_for_draw.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
         let status = app_for_draw.health.read().ok().and_then(|h| h.intake.clone());
         renderer.draw(pixels, &snap, app_for_draw.control.is_paused(), app_for_draw.control.is_hidden(), status, fps);
