@@ -162,7 +162,12 @@ async function measure(svc, seconds) {
 
 async function main() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM)`);
-  const svc = await startService({});
+  // The streamer's own moderation rules, edited while the service runs.
+  const rulesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-rules-'));
+  cleanups.push(async () => fs.rmSync(rulesDir, { recursive: true, force: true }));
+  const rulesFile = path.join(rulesDir, 'rules.txt');
+  fs.writeFileSync(rulesFile, 'hold ^clown~\n');
+  const svc = await startService({ MODERATION_RULES: rulesFile });
   log('service at', svc.url);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-chromium-'));
   cleanups.push(async () => fs.rmSync(profile, { recursive: true, force: true }));
@@ -205,6 +210,15 @@ async function main() {
   const horizontalScroll = await panel.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   assert.equal(horizontalScroll, false, 'the panel fits a 390 px phone screen');
   log('panel: wrong token refused, signed in, fits 390 px');
+
+  // ---- A typo in the rules file: the panel says the file is not applied, and where it is wrong.
+  const rulesChip = () => panel.textContent('#status [data-chip=rules]');
+  await until('the rules chip', async () => /Rules: 1$/.test(await rulesChip()), 10000);
+  fs.writeFileSync(rulesFile, 'hold ^clown~\nblok ^mime~\n');
+  await until('the rules problem on the panel', async () => /not applied: .*line 2/.test(await rulesChip()), 15000);
+  fs.writeFileSync(rulesFile, 'hold ^clown~\nhold ^mime~\n');
+  await until('the fixed rules on the panel', async () => /Rules: 2$/.test(await rulesChip()), 15000);
+  log('panel: a broken rules file is reported, a fixed one applies without a restart');
 
   // ---- A test donation is held (approve-all), approved, drawn: the panel follows its states.
   const first = await sendTestDonation(panel, 'draw a fox sleeping in the snow', 'Ann');

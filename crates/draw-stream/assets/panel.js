@@ -27,6 +27,8 @@
     chips.push(el('span', { class: 'chip ' + (h.intake && /live|connected/i.test(h.intake) ? 'ok' : ''), text: 'Intake: ' + (h.intake || (h.demo ? 'demo feed' : 'manual only')) }));
     chips.push(el('span', { class: 'chip', text: 'LLM: ' + h.planner }));
     chips.push(el('span', { class: 'chip ' + (h.image_backend_problem ? 'bad' : 'ok'), title: h.image_backend_problem || '', text: 'Images: ' + h.image_backend + (h.image_backend_problem ? ' — problem' : '') }));
+    const rules = h.moderation_rules || {};
+    if (rules.file) chips.push(el('span', { class: 'chip ' + (rules.problem ? 'bad' : 'ok'), 'data-chip': 'rules', title: rules.problem || rules.file, text: 'Rules: ' + rules.rules + (rules.problem ? ' — file not applied: ' + rules.problem : '') }));
     if (h.paused) chips.push(el('span', { class: 'chip bad', 'data-chip': 'paused', text: 'PAUSED' }));
     if (h.hidden) chips.push(el('span', { class: 'chip bad', 'data-chip': 'hidden', text: 'HIDDEN' }));
     $('#status').replaceChildren(...chips);

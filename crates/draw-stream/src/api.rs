@@ -122,6 +122,7 @@ async fn health(State(app): State<Arc<App>>) -> Json<Value> {
         "planner": app.planner.name(),
         "image_backend": app.backend.name(),
         "image_backend_problem": h.backend_problem,
+        "moderation_rules": app.rules.status(),
     }))
 }
 
@@ -371,7 +372,7 @@ async fn act(
     id: &str,
     verb: &'static str,
     expected: &'static str,
-    f: fn(&crate::journal::Journal, i64) -> rusqlite::Result<bool>,
+    f: impl FnOnce(&crate::journal::Journal, i64) -> rusqlite::Result<bool> + Send + 'static,
 ) -> ApiResult {
     let id = parse_id(id)?;
     let done = app.journal.call(move |j| f(j, id)).await?;
@@ -394,7 +395,13 @@ async fn approve(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResu
 }
 
 async fn deny(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
-    act(&app, &id, "denied", "held", |j, id| j.deny(id)).await
+    // The card speaks the donor's language, like every other refusal card.
+    let a = app.clone();
+    act(&app, &id, "denied", "held", move |j, id| match j.get(id)? {
+        Some(d) => j.deny(id, &crate::cards::text(&a.settings, crate::cards::Card::Blocked, &d.raw_message)),
+        None => Ok(false),
+    })
+    .await
 }
 
 async fn replay(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {

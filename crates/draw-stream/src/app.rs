@@ -66,6 +66,8 @@ pub struct App {
     pub planner: Arc<dyn ScenePlanner>,
     pub backend: Arc<dyn ImageBackend>,
     pub converter: Arc<dyn Converter>,
+    /// The word layer in force: the built-in lists plus the streamer's rules file.
+    pub rules: crate::rules::Rules,
     pub wake: Wake,
     pub control: StageControl,
     pub in_flight: InFlight,

@@ -106,6 +106,9 @@ enum Command {
         /// Input lines are JSON (a string, or an object with "text").
         #[arg(long)]
         jsonl: bool,
+        /// A rules file to apply with the built-in lists (default: MODERATION_RULES from the configuration).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
     },
     /// Send a test donation through the whole pipeline.
     Donate {
@@ -227,7 +230,11 @@ fn dispatch(mut cli: Cli) -> Outcome {
         Command::Brush { input, out, duration_sec, size, colors } => {
             brush_cmd(&input, &out, duration_sec, size, colors)
         }
-        Command::Moderate { jsonl } => moderate_cmd(jsonl),
+        Command::Moderate { jsonl, rules } => {
+            let rules =
+                rules.or_else(|| RawConfig::load(cli.run.config.as_deref()).get("MODERATION_RULES").map(PathBuf::from));
+            moderate_cmd(jsonl, rules.as_deref())
+        }
         Command::Config { action: ConfigAction::Check } => config_check(&cli.run),
         Command::Login { platform: LoginPlatform::Donationalerts { port, no_browser } } => {
             login(&cli.run, port, !no_browser)
@@ -411,7 +418,8 @@ fn brush_cmd(input: &Path, out: &Path, duration_sec: f64, size: u32, colors: usi
     write_file(out, doc.to_json().as_bytes())
 }
 
-fn moderate_cmd(jsonl: bool) -> Outcome {
+fn moderate_cmd(jsonl: bool, rules: Option<&Path>) -> Outcome {
+    let moderator = crate::rules::Rules::load(rules).map_err(Failure::usage)?.moderator();
     let stdin = std::io::stdin();
     for (n, line) in stdin.lock().lines().enumerate() {
         let line = line.map_err(|e| Failure::runtime(format!("stdin line {}: {e}", n + 1)))?;
@@ -430,8 +438,12 @@ fn moderate_cmd(jsonl: bool) -> Outcome {
         } else {
             line
         };
-        let v = moderation::check(&text);
-        println!("{}", json!({ "text": text, "verdict": v.verdict, "category": v.category, "masked": v.masked }));
+        let v = moderator.check(&text);
+        let mut line = json!({ "text": text, "verdict": v.verdict, "category": v.category, "masked": v.masked });
+        if let Some(rule) = v.rule {
+            line["rule"] = Value::String(rule);
+        }
+        println!("{line}");
     }
     Ok(())
 }

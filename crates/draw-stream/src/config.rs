@@ -183,6 +183,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("OVERLAY_KEY", None, "key of the OBS overlay page (default: generated into <data dir>/overlay-key)"),
     ("DATA_DIR", None, "journal, tokens and gallery (default: the OS data dir)"),
     ("MODERATION_MODE", Some("auto"), "auto | approve-all"),
+    ("MODERATION_RULES", None, "your own moderation rules: a file of `ACTION PATTERN` lines, re-read when it changes"),
     ("DEMO", None, "1: built-in sample donations; 0: never (default: on when no source is configured)"),
     ("LOG_LEVEL", Some("INFO"), "CRITICAL | ERROR | WARNING | INFO | DEBUG (RUST_LOG wins when set)"),
     ("LOG_FORMAT", Some("text"), "text | json"),
@@ -286,6 +287,11 @@ impl RawConfig {
     pub fn is_set(&self, key: &str) -> bool {
         self.values.get(key).is_some_and(|(v, _)| !v.trim().is_empty())
     }
+
+    /// The value the streamer set for `key`, if any (trimmed; defaults are not returned).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|(v, _)| v.trim()).filter(|v| !v.is_empty())
+    }
 }
 
 /// Closest known key by edit distance, for "did you mean".
@@ -374,6 +380,8 @@ pub struct Settings {
     pub overlay_key: Option<String>,
     pub data_dir: PathBuf,
     pub moderation_mode: ModerationMode,
+    /// The streamer's rules file (`MODERATION_RULES`), checked here and watched by the service.
+    pub moderation_rules: Option<PathBuf>,
     /// Whether the built-in sample donations flow (labelled DEMO on screen).
     pub demo: bool,
     pub log_level: String,
@@ -614,6 +622,7 @@ impl Settings {
                 "approve-all" => ModerationMode::ApproveAll,
                 _ => ModerationMode::Auto,
             },
+            moderation_rules: r.optional("MODERATION_RULES").map(PathBuf::from),
             demo,
             log_level: r.choice("LOG_LEVEL", &["info", "critical", "error", "warning", "warn", "debug", "trace"]),
             log_format: match r.choice("LOG_FORMAT", &["text", "json"]).as_str() {
@@ -624,6 +633,11 @@ impl Settings {
 
         if settings.api_host.parse::<std::net::IpAddr>().is_err() && settings.api_host != "localhost" {
             r.err("API_HOST", Origin::Env, format!("{:?} is not an IP address", settings.api_host));
+        }
+        if let Some(path) = &settings.moderation_rules {
+            if let Err(e) = crate::rules::parse_file(path) {
+                r.err("MODERATION_RULES", raw.values["MODERATION_RULES"].1.clone(), e);
+            }
         }
         if let Some(t) = &settings.api_token {
             if t.len() < 16 {
@@ -667,9 +681,10 @@ impl Settings {
             BackendKind::A1111 => format!("a1111 ({})", self.a1111_url),
         };
         format!(
-            "demo feed: {}, planner: {planner}, images: {backend}, moderation: {:?}, api: {}:{}, data: {}",
+            "demo feed: {}, planner: {planner}, images: {backend}, moderation: {:?}{}, api: {}:{}, data: {}",
             if self.demo { "on" } else { "off" },
             self.moderation_mode,
+            self.moderation_rules.as_ref().map(|p| format!(" + rules in {}", p.display())).unwrap_or_default(),
             self.api_host,
             self.api_port,
             self.data_dir.display()

@@ -80,7 +80,11 @@ fn clean_text(s: &str) -> String {
 ///
 /// `allow_empty_message` is true for real money sources: a donation without a request is still
 /// journaled (and thanked with a card), while the manual API requires a message.
-pub fn validate(incoming: Incoming, allow_empty_message: bool) -> Result<NewDonation, Invalid> {
+pub fn validate(
+    incoming: Incoming,
+    allow_empty_message: bool,
+    moderator: &moderation::Moderator,
+) -> Result<NewDonation, Invalid> {
     let message = clean_text(&incoming.message);
     let chars = message.chars().count();
     if chars == 0 && !allow_empty_message {
@@ -104,7 +108,7 @@ pub fn validate(incoming: Incoming, allow_empty_message: bool) -> Result<NewDona
         Some(a) => Some(parse_amount(&a)?),
         None => None,
     };
-    let verdict = moderation::check_donation(&donor, &message);
+    let verdict = moderator.check_donation(&donor, &message);
     Ok(NewDonation {
         source: incoming.source,
         source_id: incoming.source_id,
@@ -125,7 +129,7 @@ pub async fn admit(
     incoming: Incoming,
     allow_empty_message: bool,
 ) -> anyhow::Result<Result<Inserted, Invalid>> {
-    let d = match validate(incoming, allow_empty_message) {
+    let d = match validate(incoming, allow_empty_message, &app.rules.moderator()) {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
@@ -168,6 +172,8 @@ mod tests {
 
     #[test]
     fn messages_are_cleaned_bounded_and_masked() {
+        let m = moderation::Moderator::with_rules(&moderation::parse_rules("profanity ^heck$").unwrap()).unwrap();
+        let validate = |i, empty| super::validate(i, empty, &m);
         let d = validate(incoming("5", "  draw a fox\u{0007}\nin snow "), false).unwrap();
         assert_eq!(d.message, "draw a fox in snow");
         assert_eq!(d.donor, "Anonymous");
@@ -179,5 +185,7 @@ mod tests {
         let rude = validate(incoming("5", "draw a fucking cat"), false).unwrap();
         assert_ne!(rude.message_masked, rude.message, "profanity is masked for display");
         assert_eq!(rude.message, "draw a fucking cat", "the original text is kept for the planner");
+        let own = validate(incoming("5", "oh heck, a cat"), false).unwrap();
+        assert_eq!(own.message_masked, "oh h***, a cat", "the streamer's profanity rules mask too");
     }
 }

@@ -639,11 +639,11 @@ impl Journal {
     }
 
     /// A moderator's denial: `held` → `refused`, with a card.
-    pub fn deny(&self, id: i64) -> Result<bool> {
+    pub fn deny(&self, id: i64, card_text: &str) -> Result<bool> {
         let n = self.lock().execute(
             "UPDATE donations SET state = 'refused', verdict = 'denied', reason = 'denied by a moderator', \
-             card_text = 'This request was declined', card_pending = 1, updated_at = ?2 WHERE id = ?1 AND state = 'held'",
-            params![id, now()],
+             card_text = ?3, card_pending = 1, updated_at = ?2 WHERE id = ?1 AND state = 'held'",
+            params![id, now(), card_text],
         )?;
         Ok(n == 1)
     }
@@ -823,7 +823,7 @@ mod tests {
         let held: Vec<i64> = j.list(Some(State::Held), 10).unwrap().iter().map(|d| d.id).collect();
         assert_eq!(held, vec![2], "the state filter lists only held rows");
         assert_eq!(j.list(None, 10).unwrap().len(), 2, "no filter lists every row");
-        assert!(j.deny(2).unwrap());
+        assert!(j.deny(2, "no").unwrap());
         assert_eq!(j.get(1).unwrap().unwrap().state, State::Moderated);
         let denied = j.get(2).unwrap().unwrap();
         assert_eq!(denied.state, State::Refused);

@@ -5,7 +5,7 @@
 //! A donation's path through this crate, in order:
 //!
 //! * [`intake`] — the one door for every source (the control API, the [`demo`] feed, Donation
-//!   Alerts in [`sources`]): validates, masks for display, and commits to the [`journal`] before
+//!   Alerts in [`sources`]): validates, masks for display (with the streamer's [`rules`]), and commits to the [`journal`] before
 //!   anything acknowledges it.
 //! * [`journal`] — SQLite (WAL) state machine of every donation; the docs there draw the states and
 //!   who moves a row between them. Crash recovery, dedupe and the show log live there.
@@ -34,6 +34,7 @@ pub mod journal;
 pub mod logging;
 pub mod models;
 pub mod pipeline;
+pub mod rules;
 pub mod secrets;
 pub mod service;
 pub mod show;

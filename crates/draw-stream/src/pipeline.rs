@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::cards::{self, Card};
 use crate::config::ModerationMode;
 use crate::journal::{Donation, State, Update};
+use moderation::VerdictKind;
 
 /// One stage of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +217,8 @@ async fn process(app: Arc<App>, stage: Stage, d: Donation) -> Outcome {
     }
 }
 
-/// The word layer decides first; in approve-all mode everything not blocked waits for a moderator.
+/// The word layer (built-in lists plus the streamer's rules) decides first: a block refuses; a
+/// streamer's `hold` rule, or approve-all mode, makes the request wait for a moderator.
 pub fn moderate(app: &App, d: &Donation) -> Outcome {
     if d.message_type == "audio" {
         return Outcome::refuse(
@@ -228,20 +230,24 @@ pub fn moderate(app: &App, d: &Donation) -> Outcome {
     if d.raw_message.trim().is_empty() {
         return Outcome::refuse("no drawing request", format!("Thank you, {}!", d.donor), None);
     }
-    let v = moderation::check_donation(&d.raw_donor, &d.raw_message);
-    let category = v.message.category.map(|c| c.as_str().to_owned());
-    match v.message.verdict {
-        moderation::VerdictKind::Block => Outcome::refuse(
-            format!("blocked by the word filter ({})", category.as_deref().unwrap_or("other")),
+    let v = app.rules.moderator().check(&d.raw_message);
+    let category = v.category.map(|c| c.as_str().to_owned());
+    let by = match &v.rule {
+        Some(rule) => format!("your rule {rule:?}"),
+        None => "the word filter".to_owned(),
+    };
+    match v.verdict {
+        VerdictKind::Block => Outcome::refuse(
+            format!("blocked by {by} ({})", category.as_deref().unwrap_or("other")),
             cards::text(&app.settings, Card::Blocked, &d.raw_message),
             category,
         ),
-        verdict => {
-            let verdict = match verdict {
-                moderation::VerdictKind::Profanity => "profanity",
-                _ => "allow",
-            };
-            let update = Update { verdict: Some(verdict.into()), ..Update::default() };
+        VerdictKind::Hold => Outcome::to(
+            State::Held,
+            Update { verdict: Some("hold".into()), reason: Some(format!("held by {by}")), ..Update::default() },
+        ),
+        verdict @ (VerdictKind::Allow | VerdictKind::Profanity) => {
+            let update = Update { verdict: Some(verdict.as_str().into()), ..Update::default() };
             if app.settings.moderation_mode == ModerationMode::ApproveAll {
                 Outcome::to(State::Held, Update { reason: Some("waiting for a moderator".into()), ..update })
             } else {

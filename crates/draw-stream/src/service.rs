@@ -74,8 +74,12 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
     let overlay_key = secrets::ensure_secret(&dir.join("overlay-key"), settings.overlay_key.as_deref())
         .with_context(|| format!("cannot write {}", dir.join("overlay-key").display()))?;
 
-    // The word lists compile on first use (a fraction of a second): do it before the first donation.
-    tokio::task::spawn_blocking(|| moderation::check("")).await.ok();
+    // The word lists compile in a fraction of a second: do it before the first donation.
+    let rules_file = settings.moderation_rules.clone();
+    let rules = tokio::task::spawn_blocking(move || crate::rules::Rules::load(rules_file.as_deref()))
+        .await
+        .context("compiling the moderation rules")?
+        .map_err(|e| anyhow::anyhow!("MODERATION_RULES: {e}"))?;
 
     let path = settings.journal_path();
     let journal = Journal::open(&path).with_context(|| format!("cannot open the journal {}", path.display()))?;
@@ -94,6 +98,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         planner,
         backend,
         converter,
+        rules,
         wake: Wake::default(),
         control: StageControl::default(),
         in_flight: InFlight::default(),
@@ -134,6 +139,7 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
         tasks.spawn(pipeline::run_stage(app.clone(), stage));
     }
     tasks.spawn(crate::show::run(app.clone()));
+    tasks.spawn(crate::rules::watch(app.clone()));
     if s.demo {
         tasks.spawn(crate::demo::run(app.clone()));
     }

@@ -56,3 +56,124 @@ async fn a_configured_llm_that_is_down_refuses_the_request_fail_closed() {
     assert!(d["card_text"].as_str().unwrap().contains("can't check"), "{d}");
     assert!(d["prompt"].is_null(), "nothing was drawn unchecked");
 }
+
+/// Writes a rules file so that the service sees a new version (a later mtime, even on coarse clocks).
+fn write_rules(path: &std::path::Path, text: &str) {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    std::fs::write(path, text).unwrap();
+    let later = Duration::from_secs(WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() + later).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_streamers_rules_hold_and_block_and_a_changed_file_applies_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("my-rules.txt");
+    write_rules(&rules, "# my stream\nhold ^clown~\nhold ^клоун~\nblock:hate ^rival~\n");
+    let rules_env = rules.to_str().unwrap().to_owned();
+    let mut env = fast_env();
+    env.push(("MODERATION_RULES", &rules_env));
+    let svc = Service::start(dir.path(), &env).await;
+    let health = svc.get("/health").await;
+    assert_eq!(health["moderation_rules"]["rules"], 3, "{health}");
+    assert!(health["moderation_rules"]["problem"].is_null(), "{health}");
+
+    let clown = svc.donate("draw a CL0WN juggling").await;
+    let rival = svc.donate("draw my r i v a l as a potato").await;
+    let cat = svc.donate("draw a cat").await;
+    let held = svc.wait_state(clown, "held", T).await;
+    assert_eq!(held["verdict"], "hold");
+    assert!(held["reason"].as_str().unwrap().contains("^clown~"), "the reason names the rule: {held}");
+    let refused = svc.wait_state(rival, "refused", T).await;
+    assert_eq!(refused["category"], "hate");
+    assert!(refused["reason"].as_str().unwrap().contains("^rival~"), "{refused}");
+    svc.wait_state(cat, "shown", T).await;
+    assert_eq!(svc.donation(clown).await["state"], "held", "a held request waits for a moderator");
+    assert_eq!(svc.post(&format!("/donations/{clown}/approve"), None).await.0, 202);
+    svc.wait_state(clown, "shown", T).await;
+
+    // A moderator's "no" is a card in the donor's language.
+    let ru = svc.donate("нарисуй грустного клоуна").await;
+    svc.wait_state(ru, "held", T).await;
+    assert_eq!(svc.post(&format!("/donations/{ru}/deny"), None).await.0, 202);
+    let denied = svc.wait_for(ru, "refused with its card shown", T, |d| d["card_pending"] == false).await;
+    assert_eq!(denied["state"], "refused");
+    assert_eq!(denied["card_text"], "Это я рисовать не буду — давайте без такого!");
+
+    // Edit the file during the stream: the new rule applies to the next donation.
+    write_rules(&rules, "hold ^clown~\nblock:hate ^rival~\nhold ^mime~\nallow ^clownfish$\n");
+    wait_for_health(&svc, "the new rules", |h| {
+        h["moderation_rules"]["rules"] == 4 && h["moderation_rules"]["problem"].is_null()
+    })
+    .await;
+    let mime = svc.donate("a mime in Paris").await;
+    svc.wait_state(mime, "held", T).await;
+    let ru = svc.donate("нарисуй клоуна").await;
+    svc.wait_state(ru, "shown", T).await;
+
+    // A typo keeps the rules in force, and /health says what is wrong and where.
+    write_rules(&rules, "hold ^clown~\nblok ^mime~\n");
+    let h = wait_for_health(&svc, "the problem", |h| !h["moderation_rules"]["problem"].is_null()).await;
+    let problem = h["moderation_rules"]["problem"].as_str().unwrap();
+    assert!(problem.contains("my-rules.txt: line 2") && problem.contains("\"blok\""), "{problem}");
+    let mime = svc.donate("another mime").await;
+    svc.wait_state(mime, "held", T).await;
+}
+
+async fn wait_for_health(svc: &Service, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let h = svc.get("/health").await;
+        if pred(&h) {
+            return h;
+        }
+        assert!(std::time::Instant::now() < deadline, "/health never showed {what}: {h}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs the binary in `dir` with a clean environment plus `env`, feeding `stdin`.
+fn run_cli(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_draw-stream"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_moderate_command_applies_a_rules_file_and_a_broken_one_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.txt"), "hold ^clown~\nprofanity ^heck$\n").unwrap();
+    let out = run_cli(dir.path(), &["moderate", "--rules", "rules.txt"], &[], "draw a clown\noh heck\ndraw a cat\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["verdict"], "hold");
+    assert_eq!(lines[0]["rule"], "^clown~");
+    assert_eq!((&lines[1]["verdict"], &lines[1]["masked"]), (&"profanity".into(), &"oh h***".into()));
+    assert_eq!(lines[2]["verdict"], "allow");
+    assert!(lines[2].get("rule").is_none(), "no rule key when no rule decided: {}", lines[2]);
+
+    // MODERATION_RULES from the environment is the default; a broken file is a usage error (exit 2)
+    // naming the file and line, for `moderate`, `config check` and `run` alike.
+    std::fs::write(dir.path().join("bad.txt"), "hold ^clown~\nblock:violence ^axe~\n").unwrap();
+    let env = [("MODERATION_RULES", "bad.txt"), ("DEMO", "0"), ("API_PORT", "1")];
+    for args in [&["moderate"][..], &["config", "check"], &["run", "--headless"]] {
+        let out = run_cli(dir.path(), args, &env, "draw a cat\n");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("bad.txt: line 2") && err.contains("unknown category \"violence\""), "{args:?}: {err}");
+    }
+}

@@ -23,6 +23,8 @@ pub(crate) enum Effect {
     Suggestive,
     /// An innocent word or phrase: bad matches that lie inside it are dropped.
     Allow,
+    /// A streamer's `hold` rule: the request waits for a moderator (unless something blocks it).
+    Hold,
     /// An idiom that uses an anatomical mat noun without meaning anatomy ("иди на хуй"): drops the
     /// `sexual` block of matches inside it; the profanity of the root stays.
     NotSexual,

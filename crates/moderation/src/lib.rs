@@ -2,8 +2,8 @@
 //!
 //! [`check`] returns a [`Verdict`]: `allow`; `profanity` (a fine request in rude words: draw it, but
 //! show `masked` wherever the text appears); or `block` with a [`Category`]. [`check_donation`] checks
-//! the donor name too: a bad name is masked, it never blocks the drawing by itself. Manual approval
-//! (`hold`) is the service's decision, not this crate's.
+//! the donor name too: a bad name is masked, it never blocks the drawing by itself. A streamer's own
+//! rules ([`parse_rules`], [`Moderator::with_rules`]) can also say `hold`: wait for a moderator.
 //!
 //! ```
 //! use moderation::{check, Category, VerdictKind};
@@ -25,6 +25,7 @@
 //!   children, and a whitelist of innocent words that contain bad-looking parts.
 //! * `matcher` — runs the compiled lists over the normalised text.
 //! * `mask` — stars the matched words and nothing else.
+//! * `rules` — the streamer's rules file (`ACTION PATTERN` per line).
 //! * this file — the verdict: whitelist first, then the worst category wins, and sexual or suggestive
 //!   content together with a word about children is always `minors`.
 
@@ -33,6 +34,7 @@ mod mask;
 mod matcher;
 mod normalize;
 mod pattern;
+mod rules;
 
 use std::sync::OnceLock;
 
@@ -40,7 +42,8 @@ use serde::Serialize;
 
 use lexicon::Effect;
 pub use matcher::PatternError;
-use matcher::{Hit, Lexicon};
+use matcher::{Entry, Hit, Lexicon};
+pub use rules::{parse_rules, RuleError};
 
 /// What moderation decided about one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,15 +51,18 @@ use matcher::{Hit, Lexicon};
 pub enum VerdictKind {
     Allow,
     Profanity,
+    /// A streamer's `hold` rule matched: a moderator decides (the built-in lists never hold).
+    Hold,
     Block,
 }
 
 impl VerdictKind {
-    /// The name used in JSON (`"allow"`, `"profanity"`, `"block"`).
+    /// The name used in JSON (`"allow"`, `"profanity"`, `"hold"`, `"block"`).
     pub fn as_str(&self) -> &'static str {
         match self {
             VerdictKind::Allow => "allow",
             VerdictKind::Profanity => "profanity",
+            VerdictKind::Hold => "hold",
             VerdictKind::Block => "block",
         }
     }
@@ -104,6 +110,10 @@ pub struct Verdict {
     pub category: Option<Category>,
     /// The text with every profane or blocked word starred; equal to the input when allowed.
     pub masked: String,
+    /// The streamer's rule (its pattern) behind a `hold`, or behind a `block` or `profanity` that no
+    /// built-in entry found; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// The verdict on a donation: the message decides; the donor name is only masked.
@@ -122,11 +132,14 @@ pub enum RuleAction {
     Allow,
     /// Drawable but masked.
     Profanity,
+    /// Waits for a moderator's approval (unless something else blocks it); not masked.
+    Hold,
     /// Never drawn.
     Block(Category),
 }
 
-/// A streamer's own rule, in the pattern language of the built-in lists (see the crate README):
+/// A streamer's own rule, in the pattern language of the built-in lists (see the crate README);
+/// [`parse_rules`] reads them from a rules file's text.
 /// plain lowercase words, `^`/`$` for the start and end of a word, `~` for "the rest of the word".
 /// A pattern with Cyrillic letters applies to Russian words, otherwise to English ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +153,8 @@ pub struct Rule {
 pub struct Moderator {
     /// The compiled lists (built-in entries first, custom ones after).
     lexicon: Lexicon,
+    /// The custom rules' patterns, indexed by `Hit::rule`.
+    rules: Vec<String>,
 }
 
 impl Moderator {
@@ -150,12 +165,13 @@ impl Moderator {
 
     /// The built-in lists plus `rules`.
     pub fn with_rules(rules: &[Rule]) -> Result<Moderator, PatternError> {
-        let own = |list: &[(&str, Effect)]| -> Vec<(String, Effect)> {
-            list.iter().map(|(p, e)| (p.to_string(), *e)).collect()
+        let own = |list: &[(&str, Effect)]| -> Vec<Entry> {
+            list.iter().map(|(p, e)| Entry { pattern: p.to_string(), effect: *e, rule: None }).collect()
         };
         let mut cyr = own(lexicon::RU);
         let mut lat = own(lexicon::EN);
-        for rule in rules {
+        let mut patterns = Vec::with_capacity(rules.len());
+        for (index, rule) in rules.iter().enumerate() {
             let pattern = rule.pattern.trim().to_lowercase();
             if pattern.is_empty() {
                 return Err(PatternError { pattern: rule.pattern.clone(), message: "empty pattern".into() });
@@ -163,25 +179,33 @@ impl Moderator {
             let effect = match rule.action {
                 RuleAction::Allow => Effect::Allow,
                 RuleAction::Profanity => Effect::Profanity,
+                RuleAction::Hold => Effect::Hold,
                 RuleAction::Block(c) => Effect::Block(c),
             };
+            let entry = Entry { pattern: pattern.clone(), effect, rule: Some(index) };
             let has_cyr = pattern.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
             let has_lat = pattern.chars().any(|c| c.is_ascii_alphabetic());
             if has_cyr || !has_lat {
-                cyr.push((pattern.clone(), effect));
+                cyr.push(entry.clone());
             }
             if has_lat || !has_cyr {
-                lat.push((pattern, effect));
+                lat.push(entry);
             }
+            patterns.push(pattern);
         }
-        Ok(Moderator { lexicon: Lexicon::new(&cyr, &lat)? })
+        Ok(Moderator { lexicon: Lexicon::new(&cyr, &lat)?, rules: patterns })
+    }
+
+    /// How many custom rules this moderator has.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
     }
 
     /// Checks one text.
     pub fn check(&self, text: &str) -> Verdict {
         let norm = normalize::normalize(text);
         let hits = self.lexicon.find(&norm);
-        decide(text, &norm, &hits)
+        decide(text, &norm, &hits, &self.rules)
     }
 
     /// Checks a donation: the message's verdict decides; the donor name is only masked.
@@ -216,44 +240,51 @@ fn inside(inner: &std::ops::Range<usize>, outer: &std::ops::Range<usize>) -> boo
     outer.start <= inner.start && inner.end <= outer.end
 }
 
-/// Turns the raw matches into the verdict and the masked text.
-fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit]) -> Verdict {
+/// Turns the raw matches into the verdict and the masked text; `rules` are the custom patterns.
+///
+/// Block wins over hold, hold over profanity. A custom rule is named in the verdict when it decided
+/// it: any hold, or a block or profanity that no built-in entry of the same effect found.
+fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[String]) -> Verdict {
     let allowed = |h: &Hit| {
         hits.iter().any(|a| a.effect == Effect::Allow && inside(&h.letters, &a.letters))
             || (h.effect == Effect::Block(Category::Sexual)
                 && hits.iter().any(|a| a.effect == Effect::NotSexual && inside(&h.letters, &a.letters)))
     };
     let mut bad: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut blocks: Vec<Category> = Vec::new();
-    let (mut profane, mut minor, mut suggestive) = (false, false, false);
+    let mut counted: Vec<&Hit> = Vec::new();
+    let (mut minor, mut suggestive) = (false, false);
     for h in hits {
         match h.effect {
             Effect::MinorContext => minor = true,
             Effect::Suggestive => suggestive = true,
             Effect::Allow | Effect::NotSexual => {}
-            Effect::Profanity | Effect::Block(_) if allowed(h) => {}
-            Effect::Profanity => {
-                profane = true;
-                bad.push(h.letters.clone());
-            }
-            Effect::Block(c) => {
-                blocks.push(c);
+            Effect::Profanity | Effect::Block(_) | Effect::Hold if allowed(h) => {}
+            Effect::Hold => counted.push(h),
+            Effect::Profanity | Effect::Block(_) => {
+                counted.push(h);
                 bad.push(h.letters.clone());
             }
         }
     }
-    if minor && (suggestive || blocks.contains(&Category::Sexual)) {
-        blocks.push(Category::Minors);
-    }
-    let category = Category::ALL.into_iter().find(|c| blocks.contains(c));
-    let verdict = if category.is_some() {
-        VerdictKind::Block
-    } else if profane {
-        VerdictKind::Profanity
+    let blocks = |c: Category| counted.iter().any(|h| h.effect == Effect::Block(c));
+    let category = if minor && (suggestive || blocks(Category::Sexual)) {
+        Some(Category::Minors)
     } else {
-        VerdictKind::Allow
+        Category::ALL.into_iter().find(|&c| blocks(c))
     };
-    Verdict { verdict, category, masked: mask::mask(text, norm, &bad) }
+    let (verdict, deciding) = match category {
+        Some(c) => (VerdictKind::Block, Effect::Block(c)),
+        None if counted.iter().any(|h| h.effect == Effect::Hold) => (VerdictKind::Hold, Effect::Hold),
+        None if counted.iter().any(|h| h.effect == Effect::Profanity) => (VerdictKind::Profanity, Effect::Profanity),
+        None => (VerdictKind::Allow, Effect::Allow),
+    };
+    let deciders: Vec<&&Hit> = counted.iter().filter(|h| h.effect == deciding).collect();
+    let rule = if deciders.iter().any(|h| h.rule.is_none()) {
+        None
+    } else {
+        deciders.iter().find_map(|h| h.rule).map(|i| rules[i].clone())
+    };
+    Verdict { verdict, category, masked: mask::mask(text, norm, &bad), rule }
 }
 
 #[cfg(test)]

@@ -17,6 +17,21 @@ use crate::pattern::{compile, Script};
 pub(crate) struct Hit {
     pub letters: Range<usize>,
     pub effect: Effect,
+    /// The index of the streamer's rule that matched, or `None` for a built-in entry.
+    pub rule: Option<usize>,
+}
+
+/// One entry of a list: a pattern, what its match means, and which streamer's rule it is (if any).
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub pattern: String,
+    pub effect: Effect,
+    pub rule: Option<usize>,
+}
+
+/// Bad-word entries (and the streamer's `hold` words) also match self-censored spellings ("х*й").
+fn takes_wildcards(effect: Effect) -> bool {
+    matches!(effect, Effect::Profanity | Effect::Block(_) | Effect::Hold)
 }
 
 /// The most memory the lazy DFA of one list may use. With the default (2 MiB) varied traffic keeps
@@ -34,6 +49,7 @@ struct Compiled {
     /// Each entry alone: where it matches.
     regexes: Vec<Regex>,
     effects: Vec<Effect>,
+    rules: Vec<Option<usize>>,
 }
 
 /// A pattern the compiler refused, with the reason.
@@ -54,25 +70,21 @@ impl std::fmt::Display for PatternError {
 impl std::error::Error for PatternError {}
 
 impl Compiled {
-    fn new(script: Script, entries: &[(String, Effect)]) -> Result<Self, PatternError> {
+    fn new(script: Script, entries: &[Entry]) -> Result<Self, PatternError> {
         let mut sources = Vec::with_capacity(entries.len());
         let mut regexes = Vec::with_capacity(entries.len());
-        let mut effects = Vec::with_capacity(entries.len());
-        for (pattern, effect) in entries {
-            // Self-censoring ("х*й") counts for bad words only: a starred word is never innocent.
-            let wildcard = matches!(effect, Effect::Profanity | Effect::Block(_));
-            let source = compile(pattern, script, wildcard);
-            let re =
-                Regex::new(&source).map_err(|e| PatternError { pattern: pattern.clone(), message: e.to_string() })?;
+        for e in entries {
+            let source = compile(&e.pattern, script, takes_wildcards(e.effect));
+            regexes.push(compile_one(&e.pattern, &source)?);
             sources.push(source);
-            regexes.push(re);
-            effects.push(*effect);
         }
+        let effects = entries.iter().map(|e| e.effect).collect();
+        let rules = entries.iter().map(|e| e.rule).collect();
         let set = RegexSetBuilder::new(&sources)
             .dfa_size_limit(DFA_CACHE_LIMIT)
             .build()
             .map_err(|e| PatternError { pattern: "(the whole list)".into(), message: e.to_string() })?;
-        Ok(Compiled { script, set, regexes, effects })
+        Ok(Compiled { script, set, regexes, effects, rules })
     }
 
     /// Adds the matches in `norm` to `hits`; with `long_spread_only`, looks only at long words that
@@ -115,7 +127,7 @@ impl Compiled {
                 };
                 let last = inside.next_back().copied().unwrap_or(first);
                 let letters = first as usize..last as usize + 1;
-                if matches!(effect, Effect::Profanity | Effect::Block(_)) {
+                if takes_wildcards(effect) {
                     let wild = norm.letters[letters.clone()].iter().filter(|u| u.ch == WILDCARD).count();
                     let real = letters.len() - wild;
                     // "х*й", "f**k" count; "****" or "f***" could be anything.
@@ -123,7 +135,7 @@ impl Compiled {
                         continue;
                     }
                 }
-                hits.push(Hit { letters, effect });
+                hits.push(Hit { letters, effect, rule: self.rules[i] });
             }
         }
     }
@@ -143,13 +155,26 @@ pub(crate) struct Lexicon {
     lat_unanchored: Compiled,
 }
 
-/// The blocking entries of a list with `^` and `$` removed.
-fn unanchored(list: &[(String, Effect)]) -> Vec<(String, Effect)> {
-    list.iter().filter(|(_, e)| matches!(e, Effect::Block(_))).map(|(p, e)| (p.replace(['^', '$'], ""), *e)).collect()
+/// The blocking (and holding) entries of a list with `^` and `$` removed.
+fn unanchored(list: &[Entry]) -> Vec<Entry> {
+    list.iter()
+        .filter(|e| matches!(e.effect, Effect::Block(_) | Effect::Hold))
+        .map(|e| Entry { pattern: e.pattern.replace(['^', '$'], ""), ..e.clone() })
+        .collect()
+}
+
+/// Compiles one pattern's regex source, naming the pattern as written when it is wrong.
+fn compile_one(pattern: &str, source: &str) -> Result<Regex, PatternError> {
+    Regex::new(source).map_err(|e| PatternError { pattern: pattern.to_owned(), message: e.to_string() })
+}
+
+/// Checks that one pattern compiles for `script` (a streamer's rule, before the whole list is built).
+pub(crate) fn check_pattern(pattern: &str, script: Script) -> Result<(), PatternError> {
+    compile_one(pattern, &compile(pattern, script, true)).map(drop)
 }
 
 impl Lexicon {
-    pub(crate) fn new(cyr: &[(String, Effect)], lat: &[(String, Effect)]) -> Result<Self, PatternError> {
+    pub(crate) fn new(cyr: &[Entry], lat: &[Entry]) -> Result<Self, PatternError> {
         Ok(Lexicon {
             cyr: Compiled::new(Script::Cyr, cyr)?,
             lat: Compiled::new(Script::Lat, lat)?,

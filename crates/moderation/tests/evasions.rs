@@ -371,6 +371,46 @@ fn custom_rules_block_allow_and_mask() {
 }
 
 #[test]
+fn a_streamers_hold_rule_holds_evasions_too_but_never_outranks_a_block() {
+    use moderation::{parse_rules, Category, Moderator};
+    let m = Moderator::with_rules(
+        &parse_rules("hold ^clown~\nhold ^клоун~\nallow ^clownfish$\nblock:hate ^rival~\nprofanity ^heck$").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m.rule_count(), 5);
+    for text in ["draw a clown", "draw a CL0WN", "draw a c l o w n", "draw a cl*wn", "нарисуй клоуна", "нарисуй kлoуна"]
+    {
+        let v = m.check(text);
+        assert_eq!((v.verdict, v.category), (VerdictKind::Hold, None), "{text}");
+        assert_eq!(v.masked, text, "a held word is not starred: {text}");
+    }
+    assert_eq!(m.check("draw a clown").rule.as_deref(), Some("^clown~"));
+    assert_eq!(m.check("нарисуй клоуна").rule.as_deref(), Some("^клоун~"));
+    assert_eq!(m.check("draw a clownfish").verdict, VerdictKind::Allow, "an allow rule cancels the hold inside it");
+    // Hold outranks profanity; the rude word stays starred.
+    let v = m.check("draw a fucking clown");
+    assert_eq!(v.verdict, VerdictKind::Hold);
+    assert_eq!(v.masked, "draw a f****** clown");
+    // Any block outranks a hold, built-in or the streamer's.
+    let v = m.check("draw a naked clown");
+    assert_eq!((v.verdict, v.category, v.rule.as_deref()), (VerdictKind::Block, Some(Category::Sexual), None));
+    let v = m.check("draw a clown and my r1val");
+    assert_eq!((v.verdict, v.category, v.rule.as_deref()), (VerdictKind::Block, Some(Category::Hate), Some("^rival~")));
+    let v = m.check("oh heck, a cat");
+    assert_eq!(
+        (v.verdict, v.rule.as_deref(), v.masked.as_str()),
+        (VerdictKind::Profanity, Some("^heck$"), "oh h***, a cat")
+    );
+    // Built-in verdicts name no rule, and without rules nothing is ever held.
+    assert_eq!(m.check("draw a fucking cat").rule, None);
+    assert_eq!(check("draw a clown").verdict, VerdictKind::Allow);
+    let json = serde_json::to_value(m.check("draw a clown")).unwrap();
+    assert_eq!(json["verdict"], "hold");
+    assert_eq!(json["rule"], "^clown~");
+    assert!(serde_json::to_value(check("a cat")).unwrap().get("rule").is_none(), "no rule key without a rule");
+}
+
+#[test]
 fn long_and_odd_inputs_are_handled() {
     let long = "нарисуй кота и собаку, draw a fox! ".repeat(300);
     assert_eq!(check(&long).verdict, VerdictKind::Allow);
