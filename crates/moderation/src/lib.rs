@@ -245,10 +245,14 @@ fn inside(inner: &std::ops::Range<usize>, outer: &std::ops::Range<usize>) -> boo
 /// Block wins over hold, hold over profanity. A custom rule is named in the verdict when it decided
 /// it: any hold, or a block or profanity that no built-in entry of the same effect found.
 fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[String]) -> Verdict {
+    // A streamer's `allow` rule never makes a `minors` word drawable.
     let allowed = |h: &Hit| {
-        hits.iter().any(|a| a.effect == Effect::Allow && inside(&h.letters, &a.letters))
-            || (h.effect == Effect::Block(Category::Sexual)
-                && hits.iter().any(|a| a.effect == Effect::NotSexual && inside(&h.letters, &a.letters)))
+        hits.iter().any(|a| {
+            a.effect == Effect::Allow
+                && inside(&h.letters, &a.letters)
+                && !(a.rule.is_some() && h.effect == Effect::Block(Category::Minors))
+        }) || (h.effect == Effect::Block(Category::Sexual)
+            && hits.iter().any(|a| a.effect == Effect::NotSexual && inside(&h.letters, &a.letters)))
     };
     let mut bad: Vec<std::ops::Range<usize>> = Vec::new();
     let mut counted: Vec<&Hit> = Vec::new();

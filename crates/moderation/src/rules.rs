@@ -11,7 +11,8 @@
 //!
 //! Actions: `allow`, `profanity`, `hold`, `block` (category `other`) and `block:CATEGORY` with one of
 //! `sexual`, `minors`, `gore`, `hate`, `self_harm`, `other`. The pattern is the rest of the line in the
-//! pattern language of the built-in lists.
+//! pattern language of the built-in lists. An `allow` pattern must name a word (three letters or more),
+//! and no `allow` rule makes a `minors` word drawable.
 
 use crate::matcher::check_pattern;
 use crate::pattern::Script;
@@ -50,6 +51,11 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RuleError> {
         };
         let action = parse_action(action).map_err(err)?;
         let pattern = pattern.to_lowercase();
+        if action == RuleAction::Allow && pattern.chars().filter(|c| c.is_alphabetic()).count() < 3 {
+            return Err(err(format!(
+                "allow pattern {pattern:?} is too broad: name the innocent word (at least 3 letters), e.g. ^cockatoo$"
+            )));
+        }
         for script in [Script::Cyr, Script::Lat] {
             check_pattern(&pattern, script)
                 .map_err(|e| err(format!("pattern {pattern:?} is not valid: {}", e.message)))?;
@@ -108,6 +114,8 @@ mod tests {
         assert!(e.message.contains("unknown category \"violence\"") && e.message.contains("self_harm"), "{e}");
         let e = parse_rules("# x\nhold").unwrap_err();
         assert_eq!((e.line, e.message.contains("no pattern")), (2, true), "{e}");
+        let e = parse_rules("allow ~").unwrap_err();
+        assert!(e.message.contains("too broad"), "{e}");
         let e = parse_rules("hold (clown").unwrap_err();
         assert!(e.to_string().starts_with("line 1: pattern \"(clown\" is not valid"), "{e}");
     }

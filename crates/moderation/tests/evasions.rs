@@ -387,6 +387,9 @@ fn a_streamers_hold_rule_holds_evasions_too_but_never_outranks_a_block() {
     assert_eq!(m.check("draw a clown").rule.as_deref(), Some("^clown~"));
     assert_eq!(m.check("нарисуй клоуна").rule.as_deref(), Some("^клоун~"));
     assert_eq!(m.check("draw a clownfish").verdict, VerdictKind::Allow, "an allow rule cancels the hold inside it");
+    let careless = Moderator::with_rules(&parse_rules("allow ^loli~\nallow ^nude~").unwrap()).unwrap();
+    assert_eq!(careless.check("draw a loli").category, Some(Category::Minors), "no allow rule unblocks minors");
+    assert_eq!(careless.check("draw a nude statue").verdict, VerdictKind::Allow, "other allow rules do apply");
     // Hold outranks profanity; the rude word stays starred.
     let v = m.check("draw a fucking clown");
     assert_eq!(v.verdict, VerdictKind::Hold);
