@@ -220,6 +220,24 @@ async function main() {
   await until('the fixed rules on the panel', async () => /Rules: 2$/.test(await rulesChip()), 15000);
   log('panel: a broken rules file is reported, a fixed one applies without a restart');
 
+  // ---- The rules editor: a typo is refused with its line and nothing is saved; a good rule applies at once.
+  await until('the rules in the editor', async () => (await panel.inputValue('#rules-text')).includes('^mime~'), 10000);
+  await panel.fill('#rules-text', 'hold ^clown~\nhlod ^kraken~\n');
+  await panel.click('#rules-save');
+  await panel.waitForFunction(() => /line 2: unknown action "hlod"/.test(document.querySelector('#rules-error').textContent));
+  assert.equal(fs.readFileSync(rulesFile, 'utf8'), 'hold ^clown~\nhold ^mime~\n', 'a broken edit is not written');
+  await panel.fill('#rules-text', 'hold ^clown~\nhold ^kraken~\n');
+  await panel.click('#rules-save');
+  await until('the saved rules file', () => fs.readFileSync(rulesFile, 'utf8') === 'hold ^clown~\nhold ^kraken~\n', 10000);
+  await panel.waitForFunction(() => document.querySelector('#rules-error').textContent === '');
+  await panel.fill('#check-text', 'draw a KR4KEN eating a ship');
+  await panel.click('#check');
+  await panel.waitForFunction(() => document.querySelector('#check-result').textContent === 'Held for approval (your rule ^kraken~)');
+  await panel.fill('#check-text', 'draw a fucking cool ship');
+  await panel.click('#check');
+  await panel.waitForFunction(() => document.querySelector('#check-result').textContent === 'Drawn, shown as: draw a f****** cool ship');
+  log('panel: rules editor refuses a typo with its line, saves and applies a good rule, checks a request');
+
   // ---- A test donation is held (approve-all), approved, drawn: the panel follows its states.
   const first = await sendTestDonation(panel, 'draw a fox sleeping in the snow', 'Ann');
   const seen = await watchStates(panel, first, (s) => s === 'held');

@@ -28,7 +28,7 @@
     chips.push(el('span', { class: 'chip', text: 'LLM: ' + h.planner }));
     chips.push(el('span', { class: 'chip ' + (h.image_backend_problem ? 'bad' : 'ok'), title: h.image_backend_problem || '', text: 'Images: ' + h.image_backend + (h.image_backend_problem ? ' — problem' : '') }));
     const rules = h.moderation_rules || {};
-    if (rules.file) chips.push(el('span', { class: 'chip ' + (rules.problem ? 'bad' : 'ok'), 'data-chip': 'rules', title: rules.problem || rules.file, text: 'Rules: ' + rules.rules + (rules.problem ? ' — file not applied: ' + rules.problem : '') }));
+    if (rules.rules || rules.problem) chips.push(el('span', { class: 'chip ' + (rules.problem ? 'bad' : 'ok'), 'data-chip': 'rules', title: rules.problem || rules.file, text: 'Rules: ' + rules.rules + (rules.problem ? ' — file not applied: ' + rules.problem : '') }));
     if (h.paused) chips.push(el('span', { class: 'chip bad', 'data-chip': 'paused', text: 'PAUSED' }));
     if (h.hidden) chips.push(el('span', { class: 'chip bad', 'data-chip': 'hidden', text: 'HIDDEN' }));
     $('#status').replaceChildren(...chips);
@@ -138,7 +138,46 @@
     } catch { /* next time */ }
   }
 
+  let rulesDirty = false;
+  async function loadRules() {
+    try {
+      const r = await request('GET', '/moderation/rules');
+      if (!rulesDirty) $('#rules-text').value = r.text;
+      $('#rules-state').textContent = r.rules + (r.rules === 1 ? ' rule' : ' rules') + ' in force' + (r.file ? ' · ' + r.file : '');
+      $('#rules-error').textContent = r.problem ? 'The file on disk is not applied: ' + r.problem : '';
+    } catch { /* next time */ }
+  }
+
+  function describe(v) {
+    const by = v.rule ? ' (your rule ' + v.rule + ')' : '';
+    switch (v.verdict) {
+      case 'block': return 'Blocked: ' + v.category + by;
+      case 'hold': return 'Held for approval' + by;
+      case 'profanity': return 'Drawn, shown as: ' + v.masked + by;
+      default: return 'Allowed';
+    }
+  }
+
   function wire() {
+    $('#rules-text').addEventListener('input', () => { rulesDirty = true; });
+    $('#rules-save').addEventListener('click', async () => {
+      try {
+        const r = await request('PUT', '/moderation/rules', { text: $('#rules-text').value });
+        rulesDirty = false;
+        $('#rules-error').textContent = '';
+        toast('Rules saved: ' + r.rules + ' in force');
+        loadRules();
+      } catch (e) {
+        if (e instanceof DS.AuthError) location.reload();
+        $('#rules-error').textContent = e.message;
+      }
+    });
+    $('#check').addEventListener('click', async () => {
+      try {
+        const v = await request('POST', '/moderation/check', { text: $('#check-text').value });
+        $('#check-result').textContent = describe(v);
+      } catch (e) { $('#check-result').textContent = e.message; }
+    });
     $('#hide-toggle').addEventListener('click', () => {
       const hidden = queue && queue.hidden;
       act(hidden ? 'Stage shown' : 'Stage hidden', 'POST', hidden ? '/stage/show' : '/stage/hide');
@@ -175,6 +214,8 @@
       wire();
       refresh();
       refreshSlow();
+      loadRules();
+      setInterval(loadRules, 4000);
       setInterval(refresh, 1000);
       setInterval(refreshSlow, 4000);
     },

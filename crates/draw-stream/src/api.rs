@@ -73,6 +73,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/stage/show", post(show))
         .route("/stage/frame.png", get(frame_png))
         .route("/metrics", get(metrics_route))
+        .route("/moderation/rules", get(rules_get).put(rules_put))
+        .route("/moderation/check", post(moderation_check))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
         .route("/health", get(health))
@@ -275,7 +277,13 @@ async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(buf))
 }
 
-async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
+/// Reads a JSON body into `T`: 415 without the JSON content type, 400 for bad UTF-8, 422 (prefixed
+/// with `what`) when it does not fit `T`, 413 when too large.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    what: &str,
+) -> Result<T, ApiError> {
     let body = read_body(body).await?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -289,8 +297,11 @@ async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::bod
     }
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid UTF-8: {e}")))?;
-    let b: DonateBody = serde_json::from_str(text)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid donation: {e}")))?;
+    serde_json::from_str(text).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{what}: {e}")))
+}
+
+async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
+    let b: DonateBody = json_body(&headers, body, "invalid donation").await?;
     let amount = match &b.amount {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
@@ -406,6 +417,48 @@ async fn deny(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult 
 
 async fn replay(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
     act(&app, &id, "replayed", "shown or skipped", |j, id| j.replay(id)).await
+}
+
+/// `{"text": ...}`: a rules file's text, or a request to check.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextBody {
+    text: String,
+}
+
+/// The rules in force and the file's text.
+async fn rules_get(State(app): State<Arc<App>>) -> ApiResult {
+    let a = app.clone();
+    let text = tokio::task::spawn_blocking(move || a.rules.text())
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let mut body = serde_json::to_value(app.rules.status()).unwrap_or_default();
+    body["text"] = Value::String(text);
+    Ok(Json(body).into_response())
+}
+
+/// Replaces the rules: checked first (400 names the line), then written and in force at once.
+async fn rules_put(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
+    let b: TextBody = json_body(&headers, body, "invalid rules").await?;
+    let a = app.clone();
+    let replaced = tokio::task::spawn_blocking(move || a.rules.replace(&b.text))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match replaced {
+        Ok(_) => rules_get(State(app)).await,
+        Err(crate::rules::ReplaceError::Invalid(e)) => {
+            Err(ApiError::new(StatusCode::BAD_REQUEST, format!("rules not saved: {e}")))
+        }
+        Err(crate::rules::ReplaceError::Io(e)) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e)),
+    }
+}
+
+/// What the word layer (with the rules in force) says about a text, as `draw-stream moderate` prints it.
+async fn moderation_check(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
+    let b: TextBody = json_body(&headers, body, "invalid check").await?;
+    let v = app.rules.moderator().check(&b.text);
+    Ok(Json(crate::rules::verdict_json(&b.text, &v)).into_response())
 }
 
 async fn metrics_route(State(app): State<Arc<App>>) -> ApiResult {

@@ -231,9 +231,18 @@ fn dispatch(mut cli: Cli) -> Outcome {
             brush_cmd(&input, &out, duration_sec, size, colors)
         }
         Command::Moderate { jsonl, rules } => {
-            let rules =
-                rules.or_else(|| RawConfig::load(cli.run.config.as_deref()).get("MODERATION_RULES").map(PathBuf::from));
-            moderate_cmd(jsonl, rules.as_deref())
+            // --rules, else the service's own rules file (MODERATION_RULES or the data dir's).
+            let raw = RawConfig::load(cli.run.config.as_deref());
+            let file = match rules {
+                Some(path) => Some(crate::rules::RulesFile { path, required: true }),
+                None => match Settings::from_raw(&raw, cli.run.data_dir.as_deref()) {
+                    Ok(s) => Some(s.rules_file()),
+                    Err(_) => raw
+                        .get("MODERATION_RULES")
+                        .map(|p| crate::rules::RulesFile { path: PathBuf::from(p), required: true }),
+                },
+            };
+            moderate_cmd(jsonl, file)
         }
         Command::Config { action: ConfigAction::Check } => config_check(&cli.run),
         Command::Login { platform: LoginPlatform::Donationalerts { port, no_browser } } => {
@@ -418,7 +427,7 @@ fn brush_cmd(input: &Path, out: &Path, duration_sec: f64, size: u32, colors: usi
     write_file(out, doc.to_json().as_bytes())
 }
 
-fn moderate_cmd(jsonl: bool, rules: Option<&Path>) -> Outcome {
+fn moderate_cmd(jsonl: bool, rules: Option<crate::rules::RulesFile>) -> Outcome {
     let moderator = crate::rules::Rules::load(rules).map_err(Failure::usage)?.moderator();
     let stdin = std::io::stdin();
     for (n, line) in stdin.lock().lines().enumerate() {
@@ -438,12 +447,7 @@ fn moderate_cmd(jsonl: bool, rules: Option<&Path>) -> Outcome {
         } else {
             line
         };
-        let v = moderator.check(&text);
-        let mut line = json!({ "text": text, "verdict": v.verdict, "category": v.category, "masked": v.masked });
-        if let Some(rule) = v.rule {
-            line["rule"] = Value::String(rule);
-        }
-        println!("{line}");
+        println!("{}", crate::rules::verdict_json(&text, &moderator.check(&text)));
     }
     Ok(())
 }

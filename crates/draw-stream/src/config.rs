@@ -183,7 +183,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("OVERLAY_KEY", None, "key of the OBS overlay page (default: generated into <data dir>/overlay-key)"),
     ("DATA_DIR", None, "journal, tokens and gallery (default: the OS data dir)"),
     ("MODERATION_MODE", Some("auto"), "auto | approve-all"),
-    ("MODERATION_RULES", None, "your own moderation rules: a file of `ACTION PATTERN` lines, re-read when it changes"),
+    (
+        "MODERATION_RULES",
+        None,
+        "your own moderation rules: a file of `ACTION PATTERN` lines, re-read when it changes (default: <data dir>/moderation-rules.txt if present)",
+    ),
     ("DEMO", None, "1: built-in sample donations; 0: never (default: on when no source is configured)"),
     ("LOG_LEVEL", Some("INFO"), "CRITICAL | ERROR | WARNING | INFO | DEBUG (RUST_LOG wins when set)"),
     ("LOG_FORMAT", Some("text"), "text | json"),
@@ -380,7 +384,7 @@ pub struct Settings {
     pub overlay_key: Option<String>,
     pub data_dir: PathBuf,
     pub moderation_mode: ModerationMode,
-    /// The streamer's rules file (`MODERATION_RULES`), checked here and watched by the service.
+    /// The streamer's rules file as set (`MODERATION_RULES`); see [`Settings::rules_file`].
     pub moderation_rules: Option<PathBuf>,
     /// Whether the built-in sample donations flow (labelled DEMO on screen).
     pub demo: bool,
@@ -634,9 +638,11 @@ impl Settings {
         if settings.api_host.parse::<std::net::IpAddr>().is_err() && settings.api_host != "localhost" {
             r.err("API_HOST", Origin::Env, format!("{:?} is not an IP address", settings.api_host));
         }
-        if let Some(path) = &settings.moderation_rules {
-            if let Err(e) = crate::rules::parse_file(path) {
-                r.err("MODERATION_RULES", raw.values["MODERATION_RULES"].1.clone(), e);
+        let rules = settings.rules_file();
+        if rules.required || rules.path.exists() {
+            if let Err(e) = crate::rules::parse_file(&rules.path) {
+                let origin = raw.values.get("MODERATION_RULES").map(|v| v.1.clone()).unwrap_or(Origin::Default);
+                r.err("MODERATION_RULES", origin, e);
             }
         }
         if let Some(t) = &settings.api_token {
@@ -653,6 +659,15 @@ impl Settings {
             Ok(settings)
         } else {
             Err(ConfigErrors(r.errors))
+        }
+    }
+
+    /// The streamer's rules file: `MODERATION_RULES` (which must exist), else the optional
+    /// `<data dir>/moderation-rules.txt`, which the panel writes.
+    pub fn rules_file(&self) -> crate::rules::RulesFile {
+        match &self.moderation_rules {
+            Some(p) => crate::rules::RulesFile { path: p.clone(), required: true },
+            None => crate::rules::RulesFile { path: self.data_dir.join("moderation-rules.txt"), required: false },
         }
     }
 

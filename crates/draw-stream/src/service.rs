@@ -75,8 +75,8 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         .with_context(|| format!("cannot write {}", dir.join("overlay-key").display()))?;
 
     // The word lists compile in a fraction of a second: do it before the first donation.
-    let rules_file = settings.moderation_rules.clone();
-    let rules = tokio::task::spawn_blocking(move || crate::rules::Rules::load(rules_file.as_deref()))
+    let rules_file = settings.rules_file();
+    let rules = tokio::task::spawn_blocking(move || crate::rules::Rules::load(Some(rules_file)))
         .await
         .context("compiling the moderation rules")?
         .map_err(|e| anyhow::anyhow!("MODERATION_RULES: {e}"))?;

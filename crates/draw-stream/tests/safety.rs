@@ -177,3 +177,46 @@ fn the_moderate_command_applies_a_rules_file_and_a_broken_one_is_refused_with_it
         assert!(err.contains("bad.txt: line 2") && err.contains("unknown category \"violence\""), "{args:?}: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_saved_through_the_api_are_checked_apply_at_once_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut svc = Service::start(dir.path(), &fast_env()).await;
+    let rules = svc.get("/moderation/rules").await;
+    assert_eq!((rules["text"].as_str(), rules["rules"].as_u64()), (Some(""), Some(0)), "{rules}");
+    let file = dir.path().join("moderation-rules.txt");
+    assert_eq!(rules["file"], file.to_str().unwrap(), "the default file lives in the data dir");
+
+    let put = |text: &str| {
+        let req = svc
+            .http
+            .put(svc.url("/moderation/rules"))
+            .bearer_auth(&svc.token)
+            .json(&serde_json::json!({ "text": text }));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = put("hold ^clown~\nblock:gore ^chainsaw~ ^massacre\n").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = put("hold ^clown~\nblock:goar ^chainsaw~\n").await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("line 2: unknown category \"goar\""), "{body}");
+    assert_eq!(svc.get("/moderation/rules").await["rules"], 2, "a refused edit changes nothing");
+
+    let (status, check) =
+        svc.post("/moderation/check", Some(serde_json::json!({ "text": "a CHAINSAW massacre" }))).await;
+    assert_eq!((status, &check["verdict"], &check["category"]), (200, &"block".into(), &"gore".into()), "{check}");
+    let id = svc.donate("draw a clown").await;
+    let held = svc.wait_state(id, "held", T).await;
+    assert!(held["reason"].as_str().unwrap().contains("^clown~"), "{held}");
+
+    // The rules are a file in the data dir: they are still in force after a restart.
+    svc.kill();
+    svc.restart().await;
+    assert_eq!(svc.get("/moderation/rules").await["rules"], 2);
+    let id = svc.donate("another clown").await;
+    svc.wait_state(id, "held", T).await;
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("hold ^clown~"));
+}
