@@ -35,7 +35,7 @@ fn lookalikes(c: char, script: Script) -> &'static str {
             'д' => "дd",
             'е' => "еeє€ε3",
             'з' => "з3z",
-            'и' => "иuіi",
+            'и' => "иuіi1",
             'й' => "йиuіij",
             'к' => "кkκ",
             'л' => "лl",
