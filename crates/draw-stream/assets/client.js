@@ -71,16 +71,18 @@ const DS = (() => {
   }
 
   // Shows the sign-in form until a token works; `probe` is a protected GET that checks it.
+  // `onReady` runs once, the first time a token works.
   function signIn({ probe, onReady }) {
     const form = $('#signin');
     const main = $('#app');
     const err = $('#signin-error');
+    let ready = false;
     async function tryToken() {
       try {
         await request('GET', probe);
         form.hidden = true;
         main.hidden = false;
-        onReady();
+        if (!ready) { ready = true; onReady(); }
         return true;
       } catch (e) {
         sessionStorage.removeItem(KEY);

@@ -67,13 +67,5 @@
     }
   }
 
-  let started = false;
-  DS.signIn({
-    probe: '/gallery/items',
-    onReady() {
-      if (started) return;
-      started = true;
-      load();
-    },
-  });
+  DS.signIn({ probe: '/gallery/items', onReady: load });
 })();

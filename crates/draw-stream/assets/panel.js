@@ -205,12 +205,9 @@
     });
   }
 
-  let started = false;
   DS.signIn({
     probe: '/queue',
     onReady() {
-      if (started) return;
-      started = true;
       wire();
       refresh();
       refreshSlow();

@@ -182,6 +182,18 @@ pub struct Update {
     pub document: Option<String>,
 }
 
+/// A donation that arrived malformed, journaled straight as `failed` (the caller masks the texts).
+#[derive(Debug, Clone)]
+pub struct FailedDonation {
+    pub source: Source,
+    pub source_id: String,
+    pub donor: String,
+    pub donor_masked: String,
+    pub message: String,
+    pub message_masked: String,
+    pub reason: String,
+}
+
 /// What the screen should show next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScreenItem {
@@ -357,30 +369,15 @@ impl Journal {
     }
 
     /// Journals a donation that arrived malformed directly as `failed` (kept visible, never lost).
-    pub fn insert_failed(
-        &self,
-        source: Source,
-        source_id: &str,
-        donor: &str,
-        message: &str,
-        reason: &str,
-    ) -> Result<Inserted> {
+    pub fn insert_failed(&self, f: &FailedDonation) -> Result<Inserted> {
+        let FailedDonation { source, source_id, donor, donor_masked, message, message_masked, reason } = f;
         let c = self.lock();
         let t = now();
         let n = c.execute(
             "INSERT OR IGNORE INTO donations (source, source_id, state, donor, donor_masked, message, message_masked, \
              amount, currency, received_at, updated_at, reason) \
              VALUES (?1, ?2, 'failed', ?3, ?4, ?5, ?6, '0', '?', ?7, ?7, ?8)",
-            params![
-                source.as_str(),
-                source_id,
-                donor,
-                moderation::check(donor).masked,
-                message,
-                moderation::check(message).masked,
-                t,
-                reason
-            ],
+            params![source.as_str(), source_id, donor, donor_masked, message, message_masked, t, reason],
         )?;
         let id = c.query_row(
             "SELECT id FROM donations WHERE source = ?1 AND source_id = ?2",

@@ -69,8 +69,17 @@ pub enum ReplaceError {
 pub struct Rules {
     file: Option<RulesFile>,
     current: RwLock<Arc<Moderator>>,
-    /// The status, and the version of the file it describes; also serialises reloads and writes.
-    state: Mutex<(RulesStatus, Option<Stamp>)>,
+    /// What was last read; also serialises reloads and writes.
+    state: Mutex<Loaded>,
+}
+
+/// The version of the file last read, how many rules are in force, and why that version is not in
+/// force if it is not.
+#[derive(Default)]
+struct Loaded {
+    seen: Option<Stamp>,
+    rules: usize,
+    problem: Option<String>,
 }
 
 /// What identifies one version of the file: modification time and length.
@@ -86,17 +95,16 @@ impl Rules {
     /// file that is missing or broken, or an optional one that is broken, is an error.
     pub fn load(file: Option<RulesFile>) -> Result<Rules, String> {
         let Some(f) = file else {
-            return Ok(Rules::with(None, Moderator::new(), RulesStatus::default(), None));
+            return Ok(Rules::with(None, Moderator::new(), Loaded::default()));
         };
         let seen = stamp(&f.path);
         let rules = if seen.is_none() && !f.required { Vec::new() } else { parse_file(&f.path)? };
         let m = compile(&rules).map_err(|e| format!("{}: {e}", f.path.display()))?;
-        let status = RulesStatus { file: Some(f.path.clone()), rules: rules.len(), problem: None };
-        Ok(Rules::with(Some(f), m, status, seen))
+        Ok(Rules::with(Some(f), m, Loaded { seen, rules: rules.len(), problem: None }))
     }
 
-    fn with(file: Option<RulesFile>, m: Moderator, status: RulesStatus, seen: Option<Stamp>) -> Rules {
-        Rules { file, current: RwLock::new(Arc::new(m)), state: Mutex::new((status, seen)) }
+    fn with(file: Option<RulesFile>, m: Moderator, loaded: Loaded) -> Rules {
+        Rules { file, current: RwLock::new(Arc::new(m)), state: Mutex::new(loaded) }
     }
 
     /// The moderator to check the next donation with.
@@ -106,7 +114,12 @@ impl Rules {
 
     /// The file, the number of rules in force, and any problem with the file's latest version.
     pub fn status(&self) -> RulesStatus {
-        self.lock().0.clone()
+        let loaded = self.lock();
+        RulesStatus {
+            file: self.file.as_ref().map(|f| f.path.clone()),
+            rules: loaded.rules,
+            problem: loaded.problem.clone(),
+        }
     }
 
     /// The file's text ("" when there is no file yet).
@@ -119,15 +132,13 @@ impl Rules {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (RulesStatus, Option<Stamp>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn put_in_force(&self, state: &mut (RulesStatus, Option<Stamp>), m: Moderator, n: usize, seen: Option<Stamp>) {
+    fn put_in_force(&self, loaded: &mut Loaded, m: Moderator, rules: usize, seen: Option<Stamp>) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(m);
-        state.0.rules = n;
-        state.0.problem = None;
-        state.1 = seen;
+        *loaded = Loaded { seen, rules, problem: None };
     }
 
     /// Re-reads the file if it changed since it was last read (blocking). Returns true when new
@@ -136,7 +147,7 @@ impl Rules {
         let Some(f) = &self.file else { return false };
         let mut state = self.lock();
         let now = stamp(&f.path);
-        if now == state.1 && (now.is_some() || state.0.problem.is_some() || !f.required) {
+        if now == state.seen && (now.is_some() || state.problem.is_some() || !f.required) {
             return false;
         }
         let result = match now {
@@ -152,8 +163,8 @@ impl Rules {
             }
             Err(e) => {
                 tracing::error!(error = %e, "moderation rules not reloaded; the previous rules stay in force");
-                state.0.problem = Some(e);
-                state.1 = now;
+                state.problem = Some(e);
+                state.seen = now;
                 false
             }
         }

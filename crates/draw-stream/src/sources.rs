@@ -12,7 +12,7 @@ use donationalerts::{DaConfig, DaDonation, DaTuning, DonationSink, IntakeStatus,
 use crate::app::App;
 use crate::config::Settings;
 use crate::intake::{self, Incoming, MAX_MESSAGE_CHARS};
-use crate::journal::Source;
+use crate::journal::{FailedDonation, Source};
 
 const WATERMARK_KEY: &str = "donationalerts.watermark";
 
@@ -62,9 +62,19 @@ impl DonationSink for JournalSink {
                 let reason = format!("malformed donation from Donation Alerts: {invalid}");
                 let donor = d.donor.unwrap_or_default();
                 let message: String = d.message.chars().take(MAX_MESSAGE_CHARS).collect();
+                let masked = self.app.rules.moderator().check_donation(&donor, &message);
+                let failed = FailedDonation {
+                    source: Source::DonationAlerts,
+                    source_id: id.to_string(),
+                    donor_masked: masked.donor_masked,
+                    message_masked: masked.message.masked,
+                    donor,
+                    message,
+                    reason,
+                };
                 self.app
                     .journal
-                    .call(move |j| j.insert_failed(Source::DonationAlerts, &id.to_string(), &donor, &message, &reason))
+                    .call(move |j| j.insert_failed(&failed))
                     .await
                     .map(|_| ())
                     .map_err(|e| SinkError::new(format!("journal: {e}")))
