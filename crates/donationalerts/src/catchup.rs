@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::api::{Api, Page};
-use crate::donation::DaDonation;
+use crate::donation::{as_i64, DaDonation};
 use crate::error::IntakeError;
 use crate::sink::DonationSink;
 
@@ -32,11 +32,7 @@ pub(crate) struct CatchUpReport {
 }
 
 fn item_id(item: &Value) -> Option<i64> {
-    match item.get("id")? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    item.get("id").and_then(as_i64)
 }
 
 fn reaches(page: &Page, watermark: i64) -> bool {

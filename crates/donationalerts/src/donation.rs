@@ -61,9 +61,10 @@ impl DaDonation {
     }
 }
 
-fn as_i64(v: &Value) -> Option<i64> {
+/// A JSON integer (or integer string) as an `i64`: DA sends ids both ways.
+pub(crate) fn as_i64(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok())),
+        Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }

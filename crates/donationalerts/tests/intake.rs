@@ -144,6 +144,21 @@ fn config(fake: &FakeDa, dir: &TempDir) -> DaConfig {
     }
 }
 
+/// A fake DA seeded with `seed`, a scratch data dir named `name`, and a config pointing at both.
+async fn start_fake(seed: u64, name: &str) -> (FakeDa, TempDir, DaConfig) {
+    let fake = FakeDa::start(seed).await;
+    let dir = TempDir::new(name);
+    let cfg = config(&fake, &dir);
+    (fake, dir, cfg)
+}
+
+/// Logs in as `login` would: a fresh token pair from the fake, saved in the token file.
+fn log_in(fake: &FakeDa, cfg: &DaConfig, expires_in: i64) -> (String, String) {
+    let (access, refresh) = fake.issue_tokens();
+    write_token(cfg, &access, &refresh, expires_in);
+    (access, refresh)
+}
+
 /// Writes a token file as `login` would.
 fn write_token(cfg: &DaConfig, access: &str, refresh: &str, expires_in: i64) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
@@ -173,9 +188,17 @@ impl Running {
         Running { status: rx, shutdown, handle }
     }
 
+    /// Starts the intake and waits (up to 5 s) until it is live.
+    async fn start_live(cfg: DaConfig, sink: Arc<TestSink>) -> Running {
+        let mut run = Running::start(cfg, sink);
+        run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+        run
+    }
+
     async fn wait_for(&mut self, want: IntakeStatus, within: Duration) {
-        let r = tokio::time::timeout(within, self.status.wait_for(|s| *s == want)).await.map(|r| r.is_ok());
-        assert!(r.is_ok(), "status never became {want}; it is {}", *self.status.borrow());
+        // A closed channel (the intake task ended) is a failure too, not just a timeout.
+        let became = tokio::time::timeout(within, self.status.wait_for(|s| *s == want)).await.is_ok_and(|r| r.is_ok());
+        assert!(became, "status never became {want}; it is {}", *self.status.borrow());
     }
 
     async fn stop(self) {
@@ -215,10 +238,8 @@ async fn wait_delivered(sink: &TestSink, want: &[i64], within: Duration) {
 /// Uses the original's way of authenticating (DA_ACCESS_TOKEN alone, no token file).
 #[tokio::test]
 async fn a_donation_on_the_socket_reaches_the_journal_within_100_ms() {
-    let fake = FakeDa::start(1).await;
-    let dir = TempDir::new("live");
+    let (fake, _dir, mut cfg) = start_fake(1, "live").await;
     let (access, _) = fake.issue_tokens();
-    let mut cfg = config(&fake, &dir);
     cfg.access_token = Some(access);
     cfg.client_id = None;
     cfg.client_secret = None;
@@ -227,8 +248,7 @@ async fn a_donation_on_the_socket_reaches_the_journal_within_100_ms() {
     cfg.safety_net_interval = Duration::from_secs(600);
     fake.history(3);
     let (sink, mut rx) = TestSink::new(None);
-    let mut run = Running::start(cfg, sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink.clone()).await;
     // First start: the newest old donation became the watermark; nothing old was delivered.
     assert_eq!(sink.watermark(), Some(164_405_002));
     assert!(sink.order().is_empty());
@@ -272,15 +292,11 @@ async fn a_donation_on_the_socket_reaches_the_journal_within_100_ms() {
 async fn chaos_on_the_socket_loses_no_donation_and_keeps_order() {
     let seed: u64 = std::env::var("DA_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
     println!("seed {seed}");
-    let fake = FakeDa::start(seed).await;
-    let dir = TempDir::new("chaos");
-    let cfg = config(&fake, &dir);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (fake, _dir, cfg) = start_fake(seed, "chaos").await;
+    log_in(&fake, &cfg, 3600);
     fake.history(5);
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg, sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink.clone()).await;
     fake.lock().random_fault_rate = 0.1;
 
     let started = Instant::now();
@@ -332,19 +348,15 @@ async fn chaos_on_the_socket_loses_no_donation_and_keeps_order() {
 /// stopped (57, across pages of 20) are recovered at the next start, oldest first.
 #[tokio::test]
 async fn donations_made_while_stopped_arrive_at_start_oldest_first() {
-    let fake = FakeDa::start(3).await;
+    let (fake, _dir, mut cfg) = start_fake(3, "stopped").await;
     fake.lock().per_page = 20;
-    let dir = TempDir::new("stopped");
-    let mut cfg = config(&fake, &dir);
     cfg.poll_interval = Duration::from_secs(600);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    log_in(&fake, &cfg, 3600);
     let old = fake.history(25);
     let (sink, _rx) = TestSink::new(None);
 
     // First start ever: nothing old is drawn.
-    let mut run = Running::start(cfg.clone(), sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg.clone(), sink.clone()).await;
     assert_eq!(sink.watermark(), old.last().copied());
     assert!(sink.order().is_empty(), "history was delivered: {:?}", sink.order());
     run.stop().await;
@@ -379,14 +391,10 @@ async fn donations_made_while_stopped_arrive_at_start_oldest_first() {
 /// WebSocket pings; a quiet but healthy socket is not dropped.
 #[tokio::test]
 async fn keepalive_pings_flow_both_ways() {
-    let fake = FakeDa::start(13).await;
-    let dir = TempDir::new("keepalive");
-    let cfg = config(&fake, &dir);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (fake, _dir, cfg) = start_fake(13, "keepalive").await;
+    log_in(&fake, &cfg, 3600);
     let (sink, _rx) = TestSink::new(Some(0));
-    let mut run = Running::start(cfg, sink);
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink).await;
     for _ in 0..4 {
         fake.socket_cmd(WsCmd::Ping);
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -407,16 +415,12 @@ async fn keepalive_pings_flow_both_ways() {
 /// with jitter) instead of reconnecting in a tight loop, and says so on the HUD.
 #[tokio::test]
 async fn a_clean_close_is_never_a_tight_reconnect_loop() {
-    let fake = FakeDa::start(11).await;
-    let dir = TempDir::new("clean-close");
-    let mut cfg = config(&fake, &dir);
+    let (fake, _dir, mut cfg) = start_fake(11, "clean-close").await;
     cfg.tuning.backoff_min = Duration::from_millis(100);
     cfg.tuning.backoff_max = Duration::from_millis(400);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    log_in(&fake, &cfg, 3600);
     let (sink, _rx) = TestSink::new(Some(0));
-    let mut run = Running::start(cfg, sink);
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink).await;
     fake.lock().close_after_subscribe = Some((3000, true));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let watcher = {
@@ -445,15 +449,11 @@ async fn a_clean_close_is_never_a_tight_reconnect_loop() {
 /// The journal fails to write a live donation once: nothing is lost, the next catch-up brings it.
 #[tokio::test]
 async fn a_journal_hiccup_loses_nothing() {
-    let fake = FakeDa::start(12).await;
-    let dir = TempDir::new("hiccup");
-    let cfg = config(&fake, &dir);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (fake, _dir, cfg) = start_fake(12, "hiccup").await;
+    log_in(&fake, &cfg, 3600);
     fake.history(1);
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg, sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink.clone()).await;
     sink.state.lock().unwrap().fail_next = 1;
     let a = fake.donate();
     let b = fake.donate();
@@ -467,22 +467,18 @@ async fn a_journal_hiccup_loses_nothing() {
 /// recovers the whole burst, oldest first.
 #[tokio::test]
 async fn a_list_served_oldest_first_is_caught_up_too() {
-    let fake = FakeDa::start(14).await;
+    let (fake, _dir, mut cfg) = start_fake(14, "oldest-first").await;
     {
         let mut g = fake.lock();
         g.per_page = 20;
         g.oldest_first = true;
     }
-    let dir = TempDir::new("oldest-first");
-    let mut cfg = config(&fake, &dir);
     cfg.poll_interval = Duration::from_secs(600);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    log_in(&fake, &cfg, 3600);
     let old = fake.history(45);
     let missed: Vec<i64> = (0..30).map(|_| fake.donate()).collect();
     let (sink, _rx) = TestSink::new(old.last().copied());
-    let mut run = Running::start(cfg, sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink.clone()).await;
     assert_eq!(sink.order(), missed);
     let pages: Vec<String> =
         fake.requests().iter().filter(|r| r.what.starts_with("GET /alerts")).map(|r| r.what.clone()).collect();
@@ -498,15 +494,11 @@ async fn a_list_served_oldest_first_is_caught_up_too() {
 /// only for `hold_limit`, then delivered anyway: late is better than never.
 #[tokio::test]
 async fn live_donations_are_held_for_order_only_up_to_the_hold_limit() {
-    let fake = FakeDa::start(15).await;
-    let dir = TempDir::new("hold");
-    let mut cfg = config(&fake, &dir);
+    let (fake, _dir, mut cfg) = start_fake(15, "hold").await;
     cfg.tuning.hold_limit = Duration::from_millis(400);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    log_in(&fake, &cfg, 3600);
     let (sink, mut rx) = TestSink::new(Some(0));
-    let mut run = Running::start(cfg, sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let mut run = Running::start_live(cfg, sink.clone()).await;
     for _ in 0..100 {
         fake.script("GET /alerts/donations", HttpFault::Status(503));
     }
@@ -529,15 +521,11 @@ async fn live_donations_are_held_for_order_only_up_to_the_hold_limit() {
 /// tokens are saved (0600). A token already past its expiry is refreshed before it is used.
 #[tokio::test]
 async fn expired_token_is_refreshed_once_and_the_intake_carries_on() {
-    let fake = FakeDa::start(4).await;
-    let dir = TempDir::new("refresh");
-    let cfg = config(&fake, &dir);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (fake, _dir, cfg) = start_fake(4, "refresh").await;
+    let (access, refresh) = log_in(&fake, &cfg, 3600);
     fake.history(2);
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg.clone(), sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let mut run = Running::start_live(cfg.clone(), sink.clone()).await;
 
     // DA expires the token; the socket drops; the reconnect's /user/oauth gets 401.
     fake.revoke_access(&access);
@@ -555,12 +543,10 @@ async fn expired_token_is_refreshed_once_and_the_intake_carries_on() {
     run.stop().await;
 
     // Expired on disk: refreshed before the first call, no 401 at all.
-    let (access2, refresh2) = fake.issue_tokens();
-    write_token(&cfg, &access2, &refresh2, -10);
+    let (access2, _) = log_in(&fake, &cfg, -10);
     fake.revoke_access(&access2);
     let before_refreshes = fake.count("POST /oauth/token refresh_token");
-    let mut run = Running::start(cfg, sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink.clone()).await;
     assert_eq!(fake.count("POST /oauth/token refresh_token"), before_refreshes + 1);
     run.stop().await;
 }
@@ -569,14 +555,10 @@ async fn expired_token_is_refreshed_once_and_the_intake_carries_on() {
 /// (a new token file) brings the intake back without a restart.
 #[tokio::test]
 async fn revoked_login_ends_in_login_needed_without_a_request_storm() {
-    let fake = FakeDa::start(5).await;
-    let dir = TempDir::new("revoked");
-    let cfg = config(&fake, &dir);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (fake, _dir, cfg) = start_fake(5, "revoked").await;
+    log_in(&fake, &cfg, 3600);
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg.clone(), sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let mut run = Running::start_live(cfg.clone(), sink.clone()).await;
 
     let before = fake.requests().len();
     fake.revoke_all();
@@ -593,8 +575,7 @@ async fn revoked_login_ends_in_login_needed_without_a_request_storm() {
     assert_eq!(fake.count("POST /oauth/token refresh_token"), 1, "refresh tried once");
 
     // The streamer logs in again (another process writes the token file).
-    let (access2, refresh2) = fake.issue_tokens();
-    write_token(&cfg, &access2, &refresh2, 3600);
+    log_in(&fake, &cfg, 3600);
     run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
     let id = fake.donate();
     wait_delivered(&sink, &[id], Duration::from_secs(2)).await;
@@ -604,15 +585,11 @@ async fn revoked_login_ends_in_login_needed_without_a_request_storm() {
 /// A 429 with `Retry-After: 1` holds every DA call back for a second.
 #[tokio::test]
 async fn retry_after_on_429_is_respected() {
-    let fake = FakeDa::start(6).await;
-    let dir = TempDir::new("429");
-    let cfg = config(&fake, &dir);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (fake, _dir, cfg) = start_fake(6, "429").await;
+    log_in(&fake, &cfg, 3600);
     fake.script("GET /user/oauth", HttpFault::TooMany(Some("1".into())));
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg, sink);
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink).await;
     let reqs = fake.requests();
     assert_eq!(reqs[0].status, 429);
     let gap = reqs[1].at - reqs[0].at;
@@ -625,13 +602,10 @@ async fn retry_after_on_429_is_respected() {
 /// Every DA HTTP call goes through one limiter: no two requests closer than the interval.
 #[tokio::test]
 async fn the_rate_limiter_spaces_every_request() {
-    let fake = FakeDa::start(8).await;
+    let (fake, _dir, mut cfg) = start_fake(8, "limiter").await;
     fake.lock().per_page = 5;
-    let dir = TempDir::new("limiter");
-    let mut cfg = config(&fake, &dir);
     cfg.tuning.min_request_interval = Duration::from_millis(150);
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, -10); // forces a refresh call too
+    log_in(&fake, &cfg, -10); // forces a refresh call too
     fake.history(3);
     let (sink, _rx) = TestSink::new(Some(164_405_000));
     let mut run = Running::start(cfg, sink.clone());
@@ -652,9 +626,7 @@ async fn the_rate_limiter_spaces_every_request() {
 /// stores the tokens in a 0600 file.
 #[tokio::test]
 async fn login_exchanges_the_code_from_the_callback() {
-    let fake = FakeDa::start(9).await;
-    let dir = TempDir::new("login");
-    let cfg = config(&fake, &dir);
+    let (fake, _dir, cfg) = start_fake(9, "login").await;
     let opts = LoginOptions { open_browser: false, callback_port: 0, timeout: Duration::from_secs(10) };
     let (url_tx, url_rx) = tokio::sync::oneshot::channel::<String>();
     let browser = {
@@ -695,8 +667,7 @@ async fn login_exchanges_the_code_from_the_callback() {
 
     // And the intake runs on that file.
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg, sink);
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let run = Running::start_live(cfg, sink).await;
     run.stop().await;
 }
 
@@ -732,17 +703,13 @@ async fn no_token_or_secret_appears_in_the_logs() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let fake = FakeDa::start(10).await;
-    let dir = TempDir::new("logs");
-    let mut cfg = config(&fake, &dir);
+    let (fake, _dir, mut cfg) = start_fake(10, "logs").await;
     let (env_access, _) = fake.issue_tokens();
     cfg.access_token = Some(env_access); // present but overridden by the token file
-    let (access, refresh) = fake.issue_tokens();
-    write_token(&cfg, &access, &refresh, 3600);
+    let (access, _) = log_in(&fake, &cfg, 3600);
     fake.history(2);
     let (sink, _rx) = TestSink::new(None);
-    let mut run = Running::start(cfg.clone(), sink.clone());
-    run.wait_for(IntakeStatus::Live, Duration::from_secs(5)).await;
+    let mut run = Running::start_live(cfg.clone(), sink.clone()).await;
     fake.revoke_access(&access);
     fake.socket_cmd(WsCmd::Garbage);
     fake.socket_cmd(WsCmd::Close(3005, true));
