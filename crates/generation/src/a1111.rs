@@ -4,7 +4,7 @@
 //! `/sdapi/v1/progress` while the request is open; skip and clear call `/sdapi/v1/interrupt` (A1111 then
 //! returns the unfinished image, which we discard).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use tracing::{debug, warn};
 
 use crate::comfyui::{decode_png, fit_size};
+use crate::remote::{self, Progress};
 use crate::{GenerateError, GeneratedImage, ImageBackend, ImageRequest};
 
 /// How to reach the web UI and what to ask it for.
@@ -58,8 +59,8 @@ pub struct A1111Backend {
     config: A1111Config,
     base: url::Url,
     http: reqwest::Client,
-    /// Progress of the job in flight as `f32` bits; `u32::MAX` when idle.
-    progress: AtomicU32,
+    /// Progress of the job in flight.
+    progress: Progress,
     /// Set by `interrupt()` while a job runs: its (partial) result is thrown away.
     interrupted: AtomicBool,
     /// Whether a job is in flight (A1111 runs one at a time anyway).
@@ -72,28 +73,16 @@ impl std::fmt::Debug for A1111Backend {
     }
 }
 
-const IDLE: u32 = u32::MAX;
-
 impl A1111Backend {
     pub fn new(config: A1111Config) -> Result<Self, GenerateError> {
-        let mut text = config.url.trim().to_owned();
-        if !text.contains("://") {
-            text = format!("http://{text}");
-        }
-        if !text.ends_with('/') {
-            text.push('/');
-        }
-        let base = url::Url::parse(&text)
+        let base = remote::base_url(&config.url)
             .map_err(|e| GenerateError::Misconfigured(format!("A1111_URL {:?} is not a URL: {e}", config.url)))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| GenerateError::Misconfigured(format!("cannot build the HTTP client: {e}")))?;
+        let http = remote::http_client()?;
         Ok(A1111Backend {
             config,
             base,
             http,
-            progress: AtomicU32::new(IDLE),
+            progress: Progress::idle(),
             interrupted: AtomicBool::new(false),
             busy: AtomicBool::new(false),
         })
@@ -104,7 +93,7 @@ impl A1111Backend {
     }
 
     fn url(&self, path: &str) -> String {
-        self.base.join(path).map(|u| u.to_string()).unwrap_or_else(|_| format!("{}{path}", self.base))
+        remote::join_url(&self.base, path)
     }
 
     /// The `/sdapi/v1/txt2img` body for a request.
@@ -130,9 +119,7 @@ impl A1111Backend {
     }
 
     fn size(&self, request: &ImageRequest) -> (u32, u32) {
-        let w = if request.width == 0 { self.config.width } else { request.width };
-        let h = if request.height == 0 { self.config.height } else { request.height };
-        (w, h)
+        remote::image_size(request, self.config.width, self.config.height)
     }
 
     async fn get_json(&self, path: &str) -> Result<Value, GenerateError> {
@@ -160,14 +147,7 @@ impl A1111Backend {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> GenerateError {
-        let what = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "connection failed"
-        } else {
-            "request failed"
-        };
-        GenerateError::Unreachable(format!("A1111 at {}: {what}", self.base))
+        remote::unreachable("A1111", &self.base, e)
     }
 
     async fn txt2img(&self, request: &ImageRequest) -> Result<GeneratedImage, GenerateError> {
@@ -208,7 +188,7 @@ impl A1111Backend {
             tokio::time::sleep(Duration::from_millis(1000)).await;
             if let Ok(v) = self.get_json("sdapi/v1/progress?skip_current_image=true").await {
                 if let Some(p) = v["progress"].as_f64() {
-                    self.progress.store((p as f32).clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+                    self.progress.set(p as f32);
                 }
             }
         }
@@ -251,7 +231,7 @@ struct Busy<'a> {
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
         self.backend.busy.store(false, Ordering::Relaxed);
-        self.backend.progress.store(IDLE, Ordering::Relaxed);
+        self.backend.progress.clear();
         if !self.finished {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 let (http, url) = (self.backend.http.clone(), self.backend.url("sdapi/v1/interrupt"));
@@ -316,7 +296,7 @@ impl ImageBackend for A1111Backend {
     async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, GenerateError> {
         self.busy.store(true, Ordering::Relaxed);
         self.interrupted.store(false, Ordering::Relaxed);
-        self.progress.store(0f32.to_bits(), Ordering::Relaxed);
+        self.progress.set(0.0);
         let mut busy = Busy { backend: self, finished: false };
         debug!(donation = request.donation_id, "A1111 job started");
         let job = async {
@@ -360,10 +340,7 @@ impl ImageBackend for A1111Backend {
     }
 
     fn progress(&self) -> Option<f32> {
-        match self.progress.load(Ordering::Relaxed) {
-            IDLE => None,
-            bits => Some(f32::from_bits(bits)),
-        }
+        self.progress.get()
     }
 }
 

@@ -6,7 +6,7 @@
 //! work: a job goes to the least busy healthy host, and a host that fails rests for a while and the job is
 //! retried on another. Message shapes follow ComfyUI's `server.py`, `execution.py` and `main.py`.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, info, warn};
 
+use crate::remote::{self, Progress};
 use crate::{GenerateError, GeneratedImage, ImageBackend, ImageRequest};
 
 /// How long a host that failed is left alone before jobs go to it again.
@@ -103,7 +104,7 @@ struct Host {
 
 impl Host {
     fn url(&self, path: &str) -> String {
-        self.base.join(path).map(|u| u.to_string()).unwrap_or_else(|_| format!("{}{path}", self.base))
+        remote::join_url(&self.base, path)
     }
 
     fn is_resting(&self) -> bool {
@@ -135,8 +136,8 @@ struct Shared {
     running: Mutex<Vec<RunningJob>>,
     /// Jobs asked to stop before their prompt id was known.
     stop_requested: Mutex<Vec<u64>>,
-    /// Progress of the latest job, as `f32` bits; `u32::MAX` when idle.
-    progress: AtomicU32,
+    /// Progress of the latest job.
+    progress: Progress,
     next_job: std::sync::atomic::AtomicU64,
     /// Wakes jobs waiting on their server when `interrupt()` asks them to stop.
     stop: tokio::sync::Notify,
@@ -154,8 +155,6 @@ impl std::fmt::Debug for ComfyUiBackend {
     }
 }
 
-const IDLE: u32 = u32::MAX;
-
 impl ComfyUiBackend {
     /// Checks the configuration (URLs, workflow file and its placeholders); talks to no server.
     pub fn new(config: ComfyUiConfig) -> Result<Self, GenerateError> {
@@ -164,14 +163,7 @@ impl ComfyUiBackend {
         }
         let mut hosts = Vec::new();
         for raw in &config.urls {
-            let mut text = raw.trim().to_owned();
-            if !text.contains("://") {
-                text = format!("http://{text}");
-            }
-            if !text.ends_with('/') {
-                text.push('/');
-            }
-            let base = url::Url::parse(&text)
+            let base = remote::base_url(raw)
                 .map_err(|e| GenerateError::Misconfigured(format!("ComfyUI URL {raw:?} is not a URL: {e}")))?;
             if !matches!(base.scheme(), "http" | "https") {
                 return Err(GenerateError::Misconfigured(format!("ComfyUI URL {raw:?} must be http(s)")));
@@ -186,10 +178,7 @@ impl ComfyUiBackend {
         if let Some(workflow) = &config.workflow_file {
             check_workflow_template(workflow)?;
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| GenerateError::Misconfigured(format!("cannot build the HTTP client: {e}")))?;
+        let http = remote::http_client()?;
         Ok(ComfyUiBackend {
             config,
             shared: Arc::new(Shared {
@@ -197,7 +186,7 @@ impl ComfyUiBackend {
                 http,
                 running: Mutex::new(Vec::new()),
                 stop_requested: Mutex::new(Vec::new()),
-                progress: AtomicU32::new(IDLE),
+                progress: Progress::idle(),
                 next_job: std::sync::atomic::AtomicU64::new(1),
                 stop: tokio::sync::Notify::new(),
             }),
@@ -218,9 +207,7 @@ impl ComfyUiBackend {
     }
 
     fn size(&self, request: &ImageRequest) -> (u32, u32) {
-        let w = if request.width == 0 { self.config.width } else { request.width };
-        let h = if request.height == 0 { self.config.height } else { request.height };
-        (w, h)
+        remote::image_size(request, self.config.width, self.config.height)
     }
 
     fn placeholders(&self, request: &ImageRequest, vae: Option<&str>) -> Vec<(&'static str, Value)> {
@@ -407,7 +394,7 @@ impl ComfyUiBackend {
                 "progress" if ours => {
                     let (v, m) = (data["value"].as_f64().unwrap_or(0.0), data["max"].as_f64().unwrap_or(0.0));
                     if m > 0.0 {
-                        self.shared.set_progress((v / m) as f32);
+                        self.shared.progress.set((v / m) as f32);
                     }
                 }
                 "executing" if ours && data["node"].is_null() => return Ok(()),
@@ -434,21 +421,7 @@ impl ComfyUiBackend {
 
     async fn history_entry(&self, host: usize, prompt_id: &str) -> Result<Option<Value>, GenerateError> {
         let h = &self.shared.hosts[host];
-        let response = self
-            .shared
-            .http
-            .get(h.url(&format!("history/{prompt_id}")))
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| unreachable(h, &e))?;
-        if !response.status().is_success() {
-            return Err(GenerateError::Unreachable(format!(
-                "ComfyUI at {} answered HTTP {} to /history",
-                h.base,
-                response.status()
-            )));
-        }
+        let response = get_ok(&self.shared.http, h, &format!("history/{prompt_id}"), "history").await?;
         let body: Value =
             response.json().await.map_err(|e| GenerateError::Failed(format!("ComfyUI's /history is not JSON: {e}")))?;
         Ok(body.get(prompt_id).cloned())
@@ -523,10 +496,6 @@ impl ComfyUiBackend {
 }
 
 impl Shared {
-    fn set_progress(&self, p: f32) {
-        self.progress.store(p.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
-    }
-
     /// Targeted interrupt (only stops our prompt if it is the one running) plus removal from the queue.
     async fn interrupt_prompt(&self, host: usize, prompt_id: &str) {
         let h = &self.hosts[host];
@@ -554,7 +523,7 @@ impl Drop for JobGuard {
         let mut running = self.shared.running.lock().unwrap();
         let entry = running.iter().position(|j| j.job == self.job).map(|i| running.remove(i));
         if running.is_empty() {
-            self.shared.progress.store(IDLE, Ordering::Relaxed);
+            self.shared.progress.clear();
         }
         drop(running);
         self.shared.stop_requested.lock().unwrap().retain(|&j| j != self.job);
@@ -609,7 +578,7 @@ impl ImageBackend for ComfyUiBackend {
             let job = self.shared.next_job.fetch_add(1, Ordering::Relaxed);
             self.shared.hosts[host].in_flight.fetch_add(1, Ordering::Relaxed);
             self.shared.running.lock().unwrap().push(RunningJob { host, prompt_id: None, job });
-            self.shared.set_progress(0.0);
+            self.shared.progress.set(0.0);
             let mut guard = JobGuard { shared: self.shared.clone(), job, host, finished: false };
             let result = tokio::time::timeout(self.config.timeout, self.run_on(host, request, job)).await;
             let h = &self.shared.hosts[host];
@@ -663,10 +632,7 @@ impl ImageBackend for ComfyUiBackend {
     }
 
     fn progress(&self) -> Option<f32> {
-        match self.shared.progress.load(Ordering::Relaxed) {
-            IDLE => None,
-            bits => Some(f32::from_bits(bits)),
-        }
+        self.shared.progress.get()
     }
 }
 
@@ -694,11 +660,7 @@ impl ComfyUiBackend {
                 classes.dedup();
                 classes
             }
-            None => {
-                let mut v: Vec<String> = BUILTIN_NODES.iter().map(|s| s.to_string()).collect();
-                v.dedup();
-                v
-            }
+            None => BUILTIN_NODES.iter().map(|s| s.to_string()).collect(),
         };
         let mut infos = std::collections::HashMap::new();
         for node in &nodes {
@@ -749,24 +711,28 @@ impl ComfyUiBackend {
 
 /// `GET /object_info/{node}`: `Ok(None)` when the server does not know the node.
 async fn get_node_info(http: &reqwest::Client, h: &Host, node: &str) -> Result<Option<Value>, GenerateError> {
-    let response = http
-        .get(h.url(&format!("object_info/{node}")))
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .map_err(|e| unreachable(h, &e))?;
-    if !response.status().is_success() {
-        return Err(GenerateError::Unreachable(format!(
-            "ComfyUI at {} answered HTTP {} to /object_info/{node}",
-            h.base,
-            response.status()
-        )));
-    }
+    let path = format!("object_info/{node}");
+    let response = get_ok(http, h, &path, &path).await?;
     let body: Value = response
         .json()
         .await
         .map_err(|e| GenerateError::Unreachable(format!("ComfyUI at {} sent bad /object_info: {e}", h.base)))?;
     Ok(body.get(node).cloned())
+}
+
+/// `GET /{path}` on a host with a 30 s limit. No answer or a non-2xx status is `Unreachable`; `shown` is the
+/// path the message names.
+async fn get_ok(http: &reqwest::Client, h: &Host, path: &str, shown: &str) -> Result<reqwest::Response, GenerateError> {
+    let response =
+        http.get(h.url(path)).timeout(Duration::from_secs(30)).send().await.map_err(|e| unreachable(h, &e))?;
+    if !response.status().is_success() {
+        return Err(GenerateError::Unreachable(format!(
+            "ComfyUI at {} answered HTTP {} to /{shown}",
+            h.base,
+            response.status()
+        )));
+    }
+    Ok(response)
 }
 
 /// The choices of a combo input: `[[a, b], {…}]` (classic nodes) or `["COMBO", {"options": [a, b]}]` (v3).
@@ -860,7 +826,13 @@ fn check_workflow_template(template: &str) -> Result<(), GenerateError> {
             )));
         }
     }
-    let dummy: Vec<(&str, Value)> = [
+    fill_workflow(template, &dummy_placeholders()).map(|_| ())
+}
+
+/// A value of the right JSON type for every placeholder [`ComfyUiBackend::placeholders`] fills, so a
+/// template can be checked before any job.
+fn dummy_placeholders() -> Vec<(&'static str, Value)> {
+    vec![
         ("prompt", json!("x")),
         ("negative_prompt", json!("x")),
         ("seed", json!(1)),
@@ -877,9 +849,6 @@ fn check_workflow_template(template: &str) -> Result<(), GenerateError> {
         ("lora_strength", json!(1.0)),
         ("donation_id", json!(1)),
     ]
-    .into_iter()
-    .collect();
-    fill_workflow(template, &dummy).map(|_| ())
 }
 
 /// `/prompt`'s 400 answer in words: the error message plus each node's errors with its class.
@@ -989,14 +958,7 @@ pub(crate) fn fit_size(image: GeneratedImage, width: u32, height: u32) -> Result
 }
 
 fn unreachable(h: &Host, e: &reqwest::Error) -> GenerateError {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    GenerateError::Unreachable(format!("ComfyUI at {}: {what}", h.base))
+    remote::unreachable("ComfyUI", &h.base, e)
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -1044,6 +1006,13 @@ mod tests {
         assert_eq!(wf["3"]["inputs"]["seed"], json!(123456789012u64));
         assert_eq!(wf["3"]["inputs"]["steps"], json!(40));
         assert_eq!(wf["6"]["inputs"]["text"], "pixel art, a \"quoted\" fox, masterpiece");
+    }
+
+    #[test]
+    fn the_template_check_fills_every_placeholder() {
+        let b = ComfyUiBackend::new(ComfyUiConfig::default()).unwrap();
+        let names = |values: Vec<(&'static str, Value)>| values.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(dummy_placeholders()), names(b.placeholders(&request(), None)));
     }
 
     #[test]

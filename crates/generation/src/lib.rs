@@ -24,6 +24,7 @@ pub mod comfyui;
 pub mod demo;
 pub mod llm;
 pub mod offline;
+mod remote;
 
 pub use a1111::{A1111Backend, A1111Config};
 pub use comfyui::{ComfyUiBackend, ComfyUiConfig};

@@ -14,7 +14,7 @@ use generation::{A1111Backend, A1111Config, GenerateError, ImageBackend};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use crate::fake::{png, request, serve};
+use crate::fake::{png, request, serve, wait_until};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -139,12 +139,7 @@ async fn skip_interrupts_and_the_unfinished_image_is_discarded() {
         let b = backend.clone();
         async move { b.generate(&request("pixel art, a castle")).await }
     });
-    for _ in 0..300 {
-        if backend.progress() == Some(0.45) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    wait_until(300, Duration::from_millis(30), || backend.progress() == Some(0.45)).await;
     assert_eq!(backend.progress(), Some(0.45), "progress from /sdapi/v1/progress");
     backend.interrupt().await.unwrap();
     let result = tokio::time::timeout(Duration::from_secs(5), job).await.unwrap().unwrap();
@@ -185,20 +180,10 @@ async fn a_job_abandoned_by_the_pipeline_is_interrupted_on_the_server() {
         let b = backend.clone();
         async move { b.generate(&request("pixel art, a castle")).await }
     });
-    for _ in 0..100 {
-        if !fake.payloads.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(100, Duration::from_millis(20), || !fake.payloads.lock().unwrap().is_empty()).await;
     job.abort();
     let _ = job.await;
-    for _ in 0..100 {
-        if *fake.interrupts.lock().unwrap() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(100, Duration::from_millis(20), || *fake.interrupts.lock().unwrap() > 0).await;
     assert_eq!(*fake.interrupts.lock().unwrap(), 1);
     assert_eq!(backend.progress(), None);
 }

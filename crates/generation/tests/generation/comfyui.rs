@@ -17,7 +17,7 @@ use generation::{ComfyUiBackend, ComfyUiConfig, GenerateError, ImageBackend};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
-use crate::fake::{dead_address, png, request, serve};
+use crate::fake::{dead_address, png, request, serve, wait_until};
 
 /// How the fake runs a prompt.
 #[derive(Clone, Copy, PartialEq)]
@@ -403,12 +403,10 @@ async fn skip_interrupts_the_job_on_the_server() {
         async move { b.generate(&request("pixel art, a boat")).await }
     });
     // Wait until the prompt is running on the server.
-    for _ in 0..200 {
-        if !fake.inner.lock().unwrap().prompts.is_empty() && backend.progress().is_some_and(|p| p > 0.0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until(200, Duration::from_millis(10), || {
+        !fake.inner.lock().unwrap().prompts.is_empty() && backend.progress().is_some_and(|p| p > 0.0)
+    })
+    .await;
     backend.interrupt().await.unwrap();
     let result = tokio::time::timeout(Duration::from_secs(5), job).await.expect("job ended").unwrap();
     assert!(matches!(result, Err(GenerateError::Interrupted)), "{result:?}");
@@ -561,12 +559,7 @@ async fn a_job_that_takes_too_long_fails_and_is_interrupted_on_the_server() {
     let backend = ComfyUiBackend::new(cfg).unwrap();
     let err = backend.generate(&request("pixel art, a tree")).await.unwrap_err();
     assert!(matches!(&err, GenerateError::Failed(m) if m.contains("did not finish")), "{err}");
-    for _ in 0..100 {
-        if !fake.inner.lock().unwrap().interrupts.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(100, Duration::from_millis(20), || !fake.inner.lock().unwrap().interrupts.is_empty()).await;
     let inner = fake.inner.lock().unwrap();
     assert_eq!(inner.interrupts.first(), Some(&json!({"prompt_id": "7f0c8a4e-0000-4000-8000-000000000001"})));
 }
@@ -601,20 +594,10 @@ async fn a_job_abandoned_by_the_pipeline_is_interrupted_on_the_server() {
         let b = backend.clone();
         async move { b.generate(&request("pixel art, a castle")).await }
     });
-    for _ in 0..200 {
-        if backend.progress().is_some_and(|p| p > 0.0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until(200, Duration::from_millis(10), || backend.progress().is_some_and(|p| p > 0.0)).await;
     job.abort();
     let _ = job.await;
-    for _ in 0..100 {
-        if !fake.inner.lock().unwrap().interrupts.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(100, Duration::from_millis(20), || !fake.inner.lock().unwrap().interrupts.is_empty()).await;
     assert_eq!(fake.inner.lock().unwrap().interrupts.len(), 1);
     assert_eq!(backend.progress(), None);
     // Nothing left for an explicit interrupt to do.

@@ -1,6 +1,7 @@
 //! Helpers shared by the fake servers.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use generation::demo::render_demo;
 
@@ -29,6 +30,16 @@ pub fn png(size: u32, seed: u64) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     buf.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
+}
+
+/// Checks `done` up to `tries` times, `step` apart, until it holds; the test asserts what it needs after.
+pub async fn wait_until(tries: u32, step: Duration, mut done: impl FnMut() -> bool) {
+    for _ in 0..tries {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(step).await;
+    }
 }
 
 pub fn request(prompt: &str) -> generation::ImageRequest {
