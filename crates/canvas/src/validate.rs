@@ -173,6 +173,13 @@ fn check_len(path: &str, s: &str, max_chars: usize) -> Result<()> {
     Ok(())
 }
 
+fn check_palette_len(n: usize) -> Result<()> {
+    if n > MAX_PALETTE {
+        return Err(ValidationError::new("palette", format!("{n} colours exceed the limit of {MAX_PALETTE}")));
+    }
+    Ok(())
+}
+
 fn colour(path: &str, v: &Value) -> Result<()> {
     match v.as_str() {
         Some(s) => check_colour(path, s),
@@ -217,12 +224,7 @@ fn check_document_shape(v: &Value, counts: &mut Counts) -> Result<()> {
         let arr = p.as_array().ok_or_else(|| {
             ValidationError::new("palette", format!("expected a list of colours, got {}", describe(p)))
         })?;
-        if arr.len() > MAX_PALETTE {
-            return Err(ValidationError::new(
-                "palette",
-                format!("{} colours exceed the limit of {MAX_PALETTE}", arr.len()),
-            ));
-        }
+        check_palette_len(arr.len())?;
         for (i, c) in arr.iter().enumerate() {
             colour(&format!("palette[{i}]"), c)?;
         }
@@ -464,12 +466,7 @@ impl Document {
         }
         check_colour("canvas.bg", &c.bg)?;
         if let Some(p) = &self.palette {
-            if p.len() > MAX_PALETTE {
-                return Err(ValidationError::new(
-                    "palette",
-                    format!("{} colours exceed the limit of {MAX_PALETTE}", p.len()),
-                ));
-            }
+            check_palette_len(p.len())?;
             for (i, col) in p.iter().enumerate() {
                 check_colour(&format!("palette[{i}]"), col)?;
             }

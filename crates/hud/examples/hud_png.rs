@@ -1,7 +1,10 @@
 //! Saves sample HUD frames as PNG for review: `cargo run -p hud --example hud_png -- OUT_DIR [--boxes]`.
 //! With `--boxes` it also prints every laid-out box.
 
-use hud::{CanvasView, EntryStatus, Frame, Hud, HudState, NowShowing, QueueEntry, ShowKind};
+#[path = "../tests/sample/mod.rs"]
+mod sample;
+
+use hud::{CanvasView, Frame, Hud, HudState, NowShowing, ShowKind};
 
 fn sample_canvas() -> Vec<u8> {
     let mut v = vec![0u8; 96 * 96 * 4];
@@ -17,76 +20,14 @@ fn sample_canvas() -> Vec<u8> {
     v
 }
 
-fn queue() -> Vec<QueueEntry> {
-    vec![
-        QueueEntry {
-            donor: "PixelFan".into(),
-            amount: "5".into(),
-            currency: "USD".into(),
-            message: "a red dragon over a castle at sunset".into(),
-            status: EntryStatus::Ready,
-        },
-        QueueEntry {
-            donor: "Гость".into(),
-            amount: "300".into(),
-            currency: "RUB".into(),
-            message: "маяк в шторм".into(),
-            status: EntryStatus::Painting,
-        },
-        QueueEntry {
-            donor: "night_owl".into(),
-            amount: "10".into(),
-            currency: "EUR".into(),
-            message: "an owl reading a book".into(),
-            status: EntryStatus::Checking,
-        },
-        QueueEntry {
-            donor: "anon".into(),
-            amount: "100".into(),
-            currency: "RUB".into(),
-            message: "**** ***".into(),
-            status: EntryStatus::Held,
-        },
-        QueueEntry {
-            donor: "late".into(),
-            amount: "1".into(),
-            currency: "USD".into(),
-            message: "a cat".into(),
-            status: EntryStatus::Ready,
-        },
-        QueueEntry {
-            donor: "later".into(),
-            amount: "2".into(),
-            currency: "USD".into(),
-            message: "a dog".into(),
-            status: EntryStatus::Ready,
-        },
-    ]
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let out = std::path::PathBuf::from(args.next().unwrap_or_else(|| "hud-png".into()));
     let boxes = args.any(|a| a == "--boxes");
     std::fs::create_dir_all(&out).expect("create output dir");
     let canvas = sample_canvas();
-    let busy = HudState {
-        demo: true,
-        now: Some(NowShowing {
-            donor: "Аня_Художница".into(),
-            amount: "500".into(),
-            currency: "RUB".into(),
-            message: "Нарисуй уютную избушку под северным сиянием, с котом на крыльце 🐱 и луной над горами".into(),
-            kind: ShowKind::Drawing,
-            progress: 0.42,
-            hold_remaining_sec: None,
-        }),
-        queue: queue(),
-        caption: "All for you".into(),
-        fps: Some(60.0),
-        status_line: Some("Donation Alerts: reconnecting in 5 s".into()),
-        ..HudState::default()
-    };
+    let mut busy = sample::busy_state();
+    busy.queue[0].message = "a red dragon over a castle at sunset".into();
     let long = HudState {
         paused: true,
         now: Some(NowShowing {
@@ -98,7 +39,7 @@ fn main() {
             progress: 1.0,
             hold_remaining_sec: Some(73),
         }),
-        queue: queue().into_iter().cycle().take(40).collect(),
+        queue: busy.queue.iter().cloned().cycle().take(40).collect(),
         caption: "Thank you all! ".repeat(20),
         ..busy.clone()
     };

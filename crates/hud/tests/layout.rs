@@ -40,7 +40,7 @@ fn queue(n: usize, donor: &str, message: &str) -> Vec<QueueEntry> {
             amount: if i % 2 == 0 { "1000000.99".into() } else { "5".into() },
             currency: if i % 3 == 0 { "RUB".into() } else { "USDTOOLONGCODE".into() },
             message: message.to_string(),
-            status: statuses[i % 4],
+            status: statuses[i % statuses.len()],
         })
         .collect()
 }

@@ -1,7 +1,10 @@
 //! Pixels: the hidden stage is blank, the drawing lands pixel-exact at its integer scale, and a full
 //! 1080p frame matches the golden PNG.
 
-use hud::{palette, CanvasView, EntryStatus, Frame, Hud, HudState, NowShowing, QueueEntry, ShowKind};
+mod sample;
+
+use hud::{palette, CanvasView, Frame, Hud, HudState};
+use sample::busy_state;
 
 fn test_canvas() -> Vec<u8> {
     let mut v = vec![0u8; 96 * 96 * 4];
@@ -15,70 +18,6 @@ fn test_canvas() -> Vec<u8> {
         }
     }
     v
-}
-
-fn busy_state() -> HudState {
-    HudState {
-        demo: true,
-        hidden: false,
-        paused: false,
-        now: Some(NowShowing {
-            donor: "Аня_Художница".into(),
-            amount: "500".into(),
-            currency: "RUB".into(),
-            message: "Нарисуй уютную избушку под северным сиянием, с котом на крыльце 🐱 и луной над горами".into(),
-            kind: ShowKind::Drawing,
-            progress: 0.42,
-            hold_remaining_sec: None,
-        }),
-        queue: vec![
-            QueueEntry {
-                donor: "PixelFan".into(),
-                amount: "5".into(),
-                currency: "USD".into(),
-                message: "a red dragon over a castle".into(),
-                status: EntryStatus::Ready,
-            },
-            QueueEntry {
-                donor: "Гость".into(),
-                amount: "300".into(),
-                currency: "RUB".into(),
-                message: "маяк в шторм".into(),
-                status: EntryStatus::Painting,
-            },
-            QueueEntry {
-                donor: "night_owl".into(),
-                amount: "10".into(),
-                currency: "EUR".into(),
-                message: "an owl reading a book".into(),
-                status: EntryStatus::Checking,
-            },
-            QueueEntry {
-                donor: "anon".into(),
-                amount: "100".into(),
-                currency: "RUB".into(),
-                message: "**** ***".into(),
-                status: EntryStatus::Held,
-            },
-            QueueEntry {
-                donor: "late".into(),
-                amount: "1".into(),
-                currency: "USD".into(),
-                message: "a cat".into(),
-                status: EntryStatus::Ready,
-            },
-            QueueEntry {
-                donor: "later".into(),
-                amount: "2".into(),
-                currency: "USD".into(),
-                message: "a dog".into(),
-                status: EntryStatus::Ready,
-            },
-        ],
-        caption: "All for you".into(),
-        fps: Some(60.0),
-        status_line: Some("Donation Alerts: reconnecting in 5 s".into()),
-    }
 }
 
 #[test]
@@ -156,12 +95,16 @@ fn golden_1080p_frame() {
     hud.compose(&mut frame, &busy_state(), Some(CanvasView { width: 96, height: 96, rgba: &c }));
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/frame-1080p.png");
     let img = image::RgbaImage::from_raw(1920, 1080, frame.to_rgba()).unwrap();
-    if std::env::var_os("UPDATE_GOLDEN").is_some() || !path.exists() {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         img.save(&path).unwrap();
         return;
     }
-    let want = image::open(&path).unwrap().to_rgba8();
+    // A missing golden fails rather than being silently written, so the test can't pass vacuously.
+    let want = image::open(&path)
+        .unwrap_or_else(|e| panic!("golden {}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()))
+        .to_rgba8();
+    assert_eq!(want.dimensions(), img.dimensions(), "golden size");
     let diff = want.pixels().zip(img.pixels()).filter(|(a, b)| a != b).count();
     assert_eq!(diff, 0, "{diff} pixels differ from {}; inspect and regenerate with UPDATE_GOLDEN=1", path.display());
 }

@@ -32,8 +32,7 @@ fn main() {
 }
 
 /// `DIAG_SEED=n`: per truth colour, how its cells came out.
-#[allow(dead_code)]
-pub fn detail_for(seed: u64, c: &Corruption) {
+fn detail_for(seed: u64, c: &Corruption) {
     use pixelize::color::delta_e76;
     let t = truth(seed, 96, 12);
     let img = corrupt(&t, 8, c, seed);

@@ -137,23 +137,19 @@ fn median_u8(v: &mut [u8]) -> u8 {
 
 /// Inclusive pixel range of the cell's centre (the middle quarter of its width, at least one pixel).
 fn centre(a: f32, b: f32, len: usize) -> (usize, usize) {
-    let m = CENTRE * (b - a);
-    let lo = (a + m - 0.5).ceil();
-    let hi = (b - m - 0.5).floor();
-    let max = (len - 1) as f32;
-    let (lo, hi) = (lo.clamp(0.0, max), hi.clamp(0.0, max));
-    if lo <= hi {
-        (lo as usize, hi as usize)
-    } else {
-        let c = ((a + b) / 2.0 - 0.5).round().clamp(0.0, max) as usize;
-        (c, c)
-    }
+    inset(a, b, len, CENTRE)
 }
 
 /// Inclusive pixel range of a cell's interior between lines `a` and `b`, clamped to the image and
 /// never empty.
 fn interior(a: f32, b: f32, len: usize) -> (usize, usize) {
-    let m = RIM * (b - a);
+    inset(a, b, len, RIM)
+}
+
+/// Inclusive pixel range between lines `a` and `b` with `frac` of the cell width cut from each
+/// side, clamped to the image; when nothing is left, the single pixel nearest the middle.
+fn inset(a: f32, b: f32, len: usize, frac: f32) -> (usize, usize) {
+    let m = frac * (b - a);
     let lo = (a + m - 0.5).ceil();
     let hi = (b - m - 0.5).floor();
     let max = (len - 1) as f32;

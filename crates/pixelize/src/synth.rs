@@ -300,31 +300,31 @@ fn blur(img: &mut [f32], w: usize, sigma: f32) {
     let sum: f32 = k.iter().sum();
     k.iter_mut().for_each(|v| *v /= sum);
     let mut tmp = vec![0f32; img.len()];
+    blur_pass(img, &mut tmp, w, &k, false);
+    blur_pass(&tmp, img, w, &k, true);
+}
+
+/// One 1-D pass of [`blur`] with kernel `k` (odd length, centred), along columns when `vertical`
+/// and along rows otherwise, from `src` into `dst`.
+fn blur_pass(src: &[f32], dst: &mut [f32], w: usize, k: &[f32], vertical: bool) {
+    let r = (k.len() / 2) as isize;
     let wi = w as isize;
     for y in 0..w {
         for x in 0..w {
             let mut acc = [0f32; 3];
             for (t, kv) in k.iter().enumerate() {
-                let xx = (x as isize + t as isize - r).clamp(0, wi - 1) as usize;
-                let o = (y * w + xx) * 3;
+                let o = if vertical {
+                    let yy = (y as isize + t as isize - r).clamp(0, wi - 1) as usize;
+                    (yy * w + x) * 3
+                } else {
+                    let xx = (x as isize + t as isize - r).clamp(0, wi - 1) as usize;
+                    (y * w + xx) * 3
+                };
                 for c in 0..3 {
-                    acc[c] += kv * img[o + c];
+                    acc[c] += kv * src[o + c];
                 }
             }
-            tmp[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&acc);
-        }
-    }
-    for y in 0..w {
-        for x in 0..w {
-            let mut acc = [0f32; 3];
-            for (t, kv) in k.iter().enumerate() {
-                let yy = (y as isize + t as isize - r).clamp(0, wi - 1) as usize;
-                let o = (yy * w + x) * 3;
-                for c in 0..3 {
-                    acc[c] += kv * tmp[o + c];
-                }
-            }
-            img[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&acc);
+            dst[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&acc);
         }
     }
 }
