@@ -108,8 +108,9 @@ enum Align {
     Right,
 }
 
-/// "500 ₽" for roubles (the font gets a custom ₽ glyph), "5 USD" otherwise.
-pub(crate) fn money(amount: &str, currency: &str) -> String {
+/// "500 ₽" for roubles (the font gets a custom ₽ glyph), "5 USD" otherwise; the overlay and gallery
+/// write amounts the same way.
+pub fn money(amount: &str, currency: &str) -> String {
     let amount = amount.trim();
     let cur = currency.trim().to_uppercase();
     match cur.as_str() {
@@ -874,6 +875,7 @@ mod tests {
     fn money_uses_own_currency() {
         assert_eq!(money("500", "RUB"), "500 ₽");
         assert_eq!(money("4.99", "usd"), "4.99 USD");
+        assert_eq!(money("500", "rub"), "500 ₽");
         assert_eq!(money("7", ""), "7");
     }
 }

@@ -37,6 +37,7 @@
 mod backdrop;
 mod font;
 mod layout;
+pub use layout::money;
 pub mod palette;
 mod raster;
 

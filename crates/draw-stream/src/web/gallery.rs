@@ -49,7 +49,7 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>, ApiEr
                 "message": d.message,
                 "amount": d.amount,
                 "currency": d.currency,
-                "money": super::stream::money(&d.amount, &d.currency),
+                "money": hud::money(&d.amount, &d.currency),
                 "shown_at": d.shown_at,
                 "show_count": d.show_count,
                 "png": format!("/gallery/items/{}.png", d.id),

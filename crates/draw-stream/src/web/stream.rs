@@ -251,7 +251,7 @@ fn hud_json(st: &hud::HudState, active_id: Option<i64>) -> String {
             "donor": n.donor,
             "amount": n.amount,
             "currency": n.currency,
-            "money": money(&n.amount, &n.currency),
+            "money": hud::money(&n.amount, &n.currency),
             "message": n.message,
             "kind": kind,
             "card": card,
@@ -268,7 +268,7 @@ fn hud_json(st: &hud::HudState, active_id: Option<i64>) -> String {
                 hud::EntryStatus::Checking => "checking",
                 hud::EntryStatus::Held => "held",
             };
-            json!({ "donor": q.donor, "money": money(&q.amount, &q.currency), "message": q.message, "status": status })
+            json!({ "donor": q.donor, "money": hud::money(&q.amount, &q.currency), "message": q.message, "status": status })
         })
         .collect();
     json!({
@@ -280,18 +280,6 @@ fn hud_json(st: &hud::HudState, active_id: Option<i64>) -> String {
         "queue": queue,
     })
     .to_string()
-}
-
-/// "500 ₽" for roubles, "5 USD" otherwise — as the window's HUD writes amounts.
-pub fn money(amount: &str, currency: &str) -> String {
-    let amount = amount.trim();
-    let cur = currency.trim().to_uppercase();
-    match cur.as_str() {
-        "RUB" | "RUR" | "₽" => format!("{amount} ₽"),
-        "" => amount.to_string(),
-        _ if amount.is_empty() => cur,
-        _ => format!("{amount} {cur}"),
-    }
 }
 
 /// Standard base64 with padding (the canvas in full-state messages).
@@ -366,13 +354,6 @@ async fn send(out: &mut futures_util::stream::SplitSink<WebSocket, Message>, m: 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_writes_roubles_with_the_sign() {
-        assert_eq!(money("500", "rub"), "500 ₽");
-        assert_eq!(money("5", "USD"), "5 USD");
-        assert_eq!(money("5", ""), "5");
-    }
 
     /// A 4×1 canvas whose first pixel is `px` and the rest black.
     fn tick(seq: u64, px: &[u8], hud: &str) -> Tick {
