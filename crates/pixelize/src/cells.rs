@@ -4,7 +4,7 @@
 //! rest is robust to noise and, when two colours share the interior, picks the majority. A small
 //! feature that disagrees with its own interior is read from the cell's centre instead.
 
-use crate::grid::{AxisGrid, Rgb};
+use crate::grid::{AxisGrid, GridKind, Rgb};
 
 /// Share of the cell width dropped on each side before taking the median.
 const RIM: f32 = 0.3;
@@ -25,6 +25,13 @@ pub(crate) fn cell_colors(img: Rgb<'_>, gx: &AxisGrid, gy: &AxisGrid, size: usiz
         gy.lines_at(cx, &mut tmp);
         ys_by_col.push(tmp.clone());
     }
+    // Without a measured grid on an axis the cells are not the picture's own cells: there is no
+    // blurred rim to drop, and the whole cell is the honest sample of what it covers.
+    let rim = |g: &AxisGrid| if g.kind == GridKind::Measured { RIM } else { 0.0 };
+    let (rim_x, rim_y) = (rim(gx), rim(gy));
+    // The centre rule (below) reads a blurred 1-px feature inside a real cell; off the picture's own
+    // grid the centre is just one part of a mixed cell.
+    let measured = gx.kind == GridKind::Measured && gy.kind == GridKind::Measured;
     let mut out = vec![[0u8; 3]; size * size];
     let mut xs = Vec::new();
     let mut ch: [Vec<u8>; 3] = [Vec::new(), Vec::new(), Vec::new()];
@@ -32,9 +39,9 @@ pub(crate) fn cell_colors(img: Rgb<'_>, gx: &AxisGrid, gy: &AxisGrid, size: usiz
         let cy = gy.start + (j as f32 + 0.5) * gy.pitch;
         gx.lines_at(cy, &mut xs);
         for i in 0..size {
-            let (x0, x1) = interior(xs[i], xs[i + 1], img.w);
+            let (x0, x1) = inset(xs[i], xs[i + 1], img.w, rim_x);
             let ys = &ys_by_col[i];
-            let (y0, y1) = interior(ys[j], ys[j + 1], img.h);
+            let (y0, y1) = inset(ys[j], ys[j + 1], img.h, rim_y);
             for c in ch.iter_mut() {
                 c.clear();
             }
@@ -51,7 +58,10 @@ pub(crate) fn cell_colors(img: Rgb<'_>, gx: &AxisGrid, gy: &AxisGrid, size: usiz
             // cell's centre disagrees with its interior, the centre is the better witness.
             let (cx0, cx1) = centre(xs[i], xs[i + 1], img.w);
             let (cy0, cy1) = centre(ys[j], ys[j + 1], img.h);
-            if (cx0, cx1, cy0, cy1) != (x0, x1, y0, y1) && centre_mean_disagrees(img, (cx0, cx1, cy0, cy1), px) {
+            if measured
+                && (cx0, cx1, cy0, cy1) != (x0, x1, y0, y1)
+                && centre_mean_disagrees(img, (cx0, cx1, cy0, cy1), px)
+            {
                 for c in ch.iter_mut() {
                     c.clear();
                 }
@@ -140,18 +150,14 @@ fn centre(a: f32, b: f32, len: usize) -> (usize, usize) {
     inset(a, b, len, CENTRE)
 }
 
-/// Inclusive pixel range of a cell's interior between lines `a` and `b`, clamped to the image and
-/// never empty.
-fn interior(a: f32, b: f32, len: usize) -> (usize, usize) {
-    inset(a, b, len, RIM)
-}
-
 /// Inclusive pixel range between lines `a` and `b` with `frac` of the cell width cut from each
 /// side, clamped to the image; when nothing is left, the single pixel nearest the middle.
+///
+/// With nothing cut (`frac` 0: no measured grid) the cell is exactly the pixels that a nearest
+/// upscale of the output paints with it, `a <= x < b`, so neighbouring cells share no pixel.
 fn inset(a: f32, b: f32, len: usize, frac: f32) -> (usize, usize) {
     let m = frac * (b - a);
-    let lo = (a + m - 0.5).ceil();
-    let hi = (b - m - 0.5).floor();
+    let (lo, hi) = if frac == 0.0 { (a.ceil(), b.ceil() - 1.0) } else { ((a + m - 0.5).ceil(), (b - m - 0.5).floor()) };
     let max = (len - 1) as f32;
     let (lo, hi) = (lo.clamp(0.0, max), hi.clamp(0.0, max));
     if lo <= hi {

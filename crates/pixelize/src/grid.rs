@@ -18,8 +18,6 @@ pub(crate) struct Rgb<'a> {
 pub(crate) enum GridKind {
     /// Pitch and phase measured from the picture's edges, lines snapped locally.
     Measured,
-    /// Too little evidence for the pitch: nominal pitch, measured phase.
-    PhaseOnly,
     /// No usable edges: plain division of the axis into `size` equal cells.
     Plain,
 }
@@ -235,15 +233,12 @@ pub(crate) fn fit_axis(bands: &[f32], nb: usize, len: usize, other_len: usize, s
     let kind = if p0 >= 2.0 && score >= MIN_GRID_SCORE && r >= MIN_RESULTANT && n_imp >= 4 {
         GridKind::Measured
     } else {
-        let (z0, _, ph0) = comb.rayleigh(p0);
+        // No pitch near the nominal one: the picture's own cells (if any) have another size, and
+        // snapping `size` cells to their edges would only make cells of uneven width. Equal
+        // division samples the picture evenly.
         pitch = p0;
-        if p0 >= 2.0 && n_imp >= 2 && z0 >= 2.0 {
-            phase = ph0;
-            GridKind::PhaseOnly
-        } else {
-            phase = 0.0;
-            GridKind::Plain
-        }
+        phase = 0.0;
+        GridKind::Plain
     };
     // Line 0 is the comb line nearest the image edge (pixel-art-xl cells start at the edge), unless
     // the `size` cells miss the axis length by more than a cell and a half (the picture is not

@@ -49,6 +49,7 @@ mod cells;
 pub mod color;
 mod grid;
 mod palette;
+mod quantize;
 mod shading;
 pub mod synth;
 
@@ -151,8 +152,9 @@ pub struct Quality {
     /// True when a regular cell grid was measured on both axes. False means the output came from a
     /// fallback ([`Quality::grid`]) and may look soft: the pipeline may re-roll or show it anyway.
     pub grid_found: bool,
-    /// How the grid was obtained: "measured" (both axes), "phase_only" (nominal pitch, measured
-    /// phase on at least one axis), "plain" (equal division on at least one axis), or "given"
+    /// How the grid was obtained: "measured" (both axes), "plain" (no cell grid of the nominal
+    /// pitch on at least one axis — a picture drawn at another cell size, or none: that axis is
+    /// divided equally and every cell is sampled whole), or "given"
     /// ([`Pixelized::from_indexed`]: the picture was already indexed).
     pub grid: &'static str,
     /// Measured cell width in pixels (≈ 8 for 768 → 96); far from 8 means the model drew another
@@ -296,8 +298,7 @@ pub fn pixelize(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<P
     indices.iter().for_each(|&i| used[i as usize] = true);
     let kind = match (gx.kind, gy.kind) {
         (GridKind::Measured, GridKind::Measured) => "measured",
-        (GridKind::Plain, _) | (_, GridKind::Plain) => "plain",
-        _ => "phase_only",
+        _ => "plain",
     };
     let details = count_isolated(&indices, n);
     let quality = Quality {

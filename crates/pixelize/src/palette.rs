@@ -11,7 +11,7 @@
 //!    occurs, so flat areas come out exactly flat. Clusters that shading had split and that come
 //!    out within [`MERGE_DIST`] of a larger one share its entry.
 
-use crate::color::{dist2, palette_space};
+use crate::color::{cielab, dist2, palette_space};
 use std::collections::HashMap;
 
 /// Radius (Oklab ×100) within which a bin joins an existing leader.
@@ -39,8 +39,10 @@ impl Cluster {
     }
 }
 
-/// Most leaders the agglomeration handles (it keeps m² boundary statistics).
-const MAX_LEADERS: usize = 768;
+/// More leaders than this and the picture is rich (real SDXL output has 400 and more; flat-colour
+/// art, even the synthetic *extreme* setting, about 110 at most): it goes to [`crate::quantize`]
+/// without the agglomeration, which keeps m² boundary statistics.
+const MAX_LEADERS: usize = 256;
 /// Adjacent cells of two clusters that differ by less than this (Oklab ×100, on average) are a
 /// smooth shading continuum, not two colours: real colour steps show up between neighbours.
 const CONTINUUM: f32 = 2.5;
@@ -63,16 +65,10 @@ fn cost(a: &Cluster, b: &Cluster, adj_n: f32, adj_sum: f32) -> f32 {
 }
 
 /// Step 1: bins, most populated first, grouped around leaders. Returns the leaders and each
-/// cell's leader. The radius grows when a noisy, gridless input would give too many leaders.
-fn leaders(lab: &[[f32; 3]]) -> (Vec<Cluster>, Vec<usize>) {
-    let mut radius = LEADER_RADIUS;
-    loop {
-        let (l, c) = leaders_with(lab, radius);
-        if l.len() <= MAX_LEADERS {
-            return (l, c);
-        }
-        radius *= 1.5;
-    }
+/// cell's leader, or `None` when there are more than [`MAX_LEADERS`].
+fn leaders(lab: &[[f32; 3]]) -> Option<(Vec<Cluster>, Vec<usize>)> {
+    let (l, c) = leaders_with(lab, LEADER_RADIUS);
+    (l.len() <= MAX_LEADERS).then_some((l, c))
 }
 
 fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
@@ -134,13 +130,39 @@ fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
 /// Build a palette of at most `n` colours for the `size × size` cells. Returns the palette (sRGB)
 /// ordered by decreasing use and each cell's index into it.
 /// Also returns the cell colours with the shading divided out (palette space), for the speckle filter.
+///
+/// Flat-colour art (a few colours plus blur and shading, what the model is asked for) goes through
+/// the mode-seeking clustering below; a rich picture — more well-populated colours than the budget,
+/// or one the flat palette fits badly (a smooth gradient merges into one "shaded" area) — goes to
+/// [`crate::quantize`].
 pub(crate) fn build(
     cells: &[[u8; 3]],
     lab: &[[f32; 3]],
     size: usize,
     n: usize,
 ) -> (Vec<[u8; 3]>, Vec<u8>, Vec<[f32; 3]>) {
-    let (leaders, cell_leader) = leaders(lab);
+    let Some((leaders, cell_leader)) = leaders(lab) else {
+        return rich(cells, size, n);
+    };
+    if top_coverage(&leaders, n) < FLAT_COVERAGE {
+        return rich(cells, size, n);
+    }
+    let flat = flat(cells, lab, size, n, leaders, cell_leader);
+    if fit_mean(cells, &flat.0, &flat.1) > FLAT_FIT {
+        return rich(cells, size, n);
+    }
+    flat
+}
+
+/// The mode-seeking palette for flat-colour art.
+fn flat(
+    cells: &[[u8; 3]],
+    lab: &[[f32; 3]],
+    size: usize,
+    n: usize,
+    leaders: Vec<Cluster>,
+    cell_leader: Vec<usize>,
+) -> (Vec<[u8; 3]>, Vec<u8>, Vec<[f32; 3]>) {
     // Boundary statistics between leaders (right and down neighbours).
     let m = leaders.len();
     let mut adj_n = vec![0f32; m * m];
@@ -302,8 +324,45 @@ pub(crate) fn build(
         };
     }
     let assign: Vec<usize> = cell_leader.iter().map(|&l| entry[owner[l]]).collect();
+    let (palette, indices) = by_use(&pal_rgb, &assign);
+    (palette, indices, clab)
+}
+
+/// Share of the cells that the `n` largest leaders hold, below which a picture is rich: flat-colour
+/// art has its colours in a few modes (the synthetic set, even at the *extreme* setting: ≥ 0.85),
+/// real SDXL output with gradients and soft shading spreads them (0.35–0.78 on the real set).
+const FLAT_COVERAGE: f32 = 0.8;
+/// Mean CIE ΔE76 between the cells and their flat-palette entries above which the flat palette
+/// failed the picture (a gradient taken for shading). Flat-colour art stays below it: at most 4.0
+/// on 450 synthetic images of all three settings, shading included.
+const FLAT_FIT: f32 = 5.0;
+
+/// Share of the cells held by the `n` largest leaders.
+fn top_coverage(leaders: &[Cluster], n: usize) -> f32 {
+    let mut mass: Vec<f32> = leaders.iter().map(|l| l.mass).collect();
+    mass.sort_by(|a, b| b.total_cmp(a));
+    let total: f32 = mass.iter().sum();
+    mass.iter().take(n).sum::<f32>() / total
+}
+
+/// Mean CIE ΔE76 between every cell and its palette entry.
+fn fit_mean(cells: &[[u8; 3]], palette: &[[u8; 3]], indices: &[u8]) -> f32 {
+    let pal: Vec<[f32; 3]> = palette.iter().map(|c| cielab(*c)).collect();
+    let sum: f32 = cells.iter().zip(indices).map(|(c, &i)| dist2(cielab(*c), pal[i as usize]).sqrt()).sum();
+    sum / cells.len().max(1) as f32
+}
+
+/// The rich-picture palette ([`crate::quantize`]), in the same shape as [`build`]'s answer.
+fn rich(cells: &[[u8; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<u8>, Vec<[f32; 3]>) {
+    let (pal, assign) = crate::quantize::build(cells, size, n);
+    let (palette, indices) = by_use(&pal, &assign);
+    (palette, indices, cells.iter().map(|c| palette_space(*c)).collect())
+}
+
+/// Palette ordered by decreasing use (unused entries dropped) and the cells' indices into it.
+fn by_use(pal_rgb: &[[u8; 3]], assign: &[usize]) -> (Vec<[u8; 3]>, Vec<u8>) {
     let mut counts = vec![0usize; pal_rgb.len()];
-    for a in &assign {
+    for a in assign {
         counts[*a] += 1;
     }
     let mut rank: Vec<usize> = (0..pal_rgb.len()).filter(|&i| counts[i] > 0).collect();
@@ -314,7 +373,7 @@ pub(crate) fn build(
     }
     let palette = rank.iter().map(|&i| pal_rgb[i]).collect();
     let indices = assign.iter().map(|&a| remap[a]).collect();
-    (palette, indices, clab)
+    (palette, indices)
 }
 
 /// Detail-guarded speckle filter: a cell that differs from all 8 neighbours is set to the
