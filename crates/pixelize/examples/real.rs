@@ -25,7 +25,7 @@ use std::time::Instant;
 /// Input-median difference (CIE ΔE76) above which two neighbouring cells form a strong edge.
 const STRONG_EDGE: f32 = 20.0;
 /// Side of one panel of the contact sheet, in pixels.
-const PANEL: u32 = 384;
+const PANEL: u32 = 288;
 
 struct Scores {
     de: f64,

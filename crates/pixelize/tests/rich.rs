@@ -22,6 +22,11 @@ fn render(cells: &[[u8; 3]], seed: u64) -> Vec<u8> {
     out
 }
 
+/// 96² cell colours from a painter function of (x, y).
+fn paint(f: impl Fn(usize, usize) -> [u8; 3]) -> Vec<[u8; 3]> {
+    (0..96 * 96).map(|i| f(i % 96, i / 96)).collect()
+}
+
 fn lerp(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
     [0, 1, 2].map(|k| (a[k] as f32 + (b[k] as f32 - a[k] as f32) * t).round() as u8)
 }
