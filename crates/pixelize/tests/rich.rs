@@ -39,13 +39,8 @@ fn lightness(c: [u8; 3]) -> f32 {
 #[test]
 fn a_gradient_sky_becomes_several_ordered_bands() {
     // Top 2/3: a red-to-white gradient sky from left to right; bottom: green ground.
-    let mut cells = vec![[0u8; 3]; 96 * 96];
-    for y in 0..96 {
-        for x in 0..96 {
-            cells[y * 96 + x] =
-                if y < 64 { lerp([190, 30, 40], [250, 245, 240], x as f32 / 95.0) } else { [40, 140, 60] };
-        }
-    }
+    let cells =
+        paint(|x, y| if y < 64 { lerp([190, 30, 40], [250, 245, 240], x as f32 / 95.0) } else { [40, 140, 60] });
     let art = pixelize(&render(&cells, 1), 768, 768, &Options { size: 96, colors: 12 }).unwrap();
     let row: Vec<[u8; 3]> = (0..96).map(|x| art.color_at(x, 20)).collect();
     let mut bands = row.clone();
@@ -133,13 +128,8 @@ fn a_tiny_bright_eye_keeps_its_own_colour() {
 
 #[test]
 fn every_entry_is_a_colour_found_in_the_picture() {
-    let mut cells = vec![[0u8; 3]; 96 * 96];
-    for y in 0..96 {
-        for x in 0..96 {
-            cells[y * 96 + x] =
-                lerp(lerp([20, 30, 90], [240, 120, 40], x as f32 / 95.0), [250, 250, 250], y as f32 / 190.0);
-        }
-    }
+    let cells =
+        paint(|x, y| lerp(lerp([20, 30, 90], [240, 120, 40], x as f32 / 95.0), [250, 250, 250], y as f32 / 190.0));
     let img = render(&cells, 4);
     let art = pixelize(&img, 768, 768, &Options { size: 96, colors: 12 }).unwrap();
     assert_eq!(art.palette.len(), 12, "a rich picture uses the whole budget");
