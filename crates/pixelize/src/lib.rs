@@ -281,16 +281,14 @@ pub fn pixelize(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<P
     // Cells and palette.
     let cells = cells::cell_colors(img, &gx, &gy, n);
     let lab: Vec<[f32; 3]> = cells.iter().map(|c| color::palette_space(*c)).collect();
-    let (palette, mut indices, corrected) = palette::build(&cells, &lab, n, opts.colors);
+    let cell_cielab: Vec<[f32; 3]> = cells.iter().map(|c| color::cielab(*c)).collect();
+    let (palette, mut indices, corrected) = palette::build(&cells, &lab, &cell_cielab, n, opts.colors);
     let speckles = palette::despeckle(&mut indices, n, &corrected, &palette, SPECKLE_GUARD);
 
     // Quality.
     let pal_cielab: Vec<[f32; 3]> = palette.iter().map(|c| color::cielab(*c)).collect();
-    let mut fits: Vec<f32> = cells
-        .iter()
-        .zip(&indices)
-        .map(|(c, &i)| color::dist2(color::cielab(*c), pal_cielab[i as usize]).sqrt())
-        .collect();
+    let mut fits: Vec<f32> =
+        cell_cielab.iter().zip(&indices).map(|(c, &i)| color::dist2(*c, pal_cielab[i as usize]).sqrt()).collect();
     let fit_mean = fits.iter().sum::<f32>() / fits.len() as f32;
     let p95_at = ((fits.len() as f32 * 0.95) as usize).min(fits.len() - 1);
     let fit_p95 = *fits.select_nth_unstable_by(p95_at, |a, b| a.total_cmp(b)).1;

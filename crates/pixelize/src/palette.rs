@@ -65,13 +65,8 @@ fn cost(a: &Cluster, b: &Cluster, adj_n: f32, adj_sum: f32) -> f32 {
 }
 
 /// Step 1: bins, most populated first, grouped around leaders. Returns the leaders and each
-/// cell's leader, or `None` when there are more than [`MAX_LEADERS`].
+/// cell's leader, or `None` when there are more than [`MAX_LEADERS`] (a rich picture).
 fn leaders(lab: &[[f32; 3]]) -> Option<(Vec<Cluster>, Vec<usize>)> {
-    let (l, c) = leaders_with(lab, LEADER_RADIUS);
-    (l.len() <= MAX_LEADERS).then_some((l, c))
-}
-
-fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
     let key = |c: [f32; 3]| ((c[0] / BIN).floor() as i32, (c[1] / BIN).floor() as i32, (c[2] / BIN).floor() as i32);
     let mut bins: HashMap<BinKey, (u32, [f32; 3])> = HashMap::new();
     let cell_keys: Vec<BinKey> = lab.iter().map(|c| key(*c)).collect();
@@ -88,7 +83,7 @@ fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
         .collect();
     order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
 
-    let r2 = radius * radius;
+    let r2 = LEADER_RADIUS * LEADER_RADIUS;
     let mut leaders: Vec<Cluster> = Vec::new();
     let mut bin_leader: HashMap<BinKey, usize> = HashMap::with_capacity(order.len());
     for (k, cnt, mean) in &order {
@@ -113,23 +108,21 @@ fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
         }
         bin_leader.insert(*k, li);
         if leaders.len() > MAX_LEADERS {
-            break;
+            return None;
         }
-    }
-    if leaders.len() > MAX_LEADERS {
-        return (leaders, Vec::new());
     }
     for l in leaders.iter_mut() {
         l.mode = l.mean();
         l.mode_mass = l.mass;
     }
     let cell_leader = cell_keys.iter().map(|k| bin_leader[k]).collect();
-    (leaders, cell_leader)
+    Some((leaders, cell_leader))
 }
 
 /// Build a palette of at most `n` colours for the `size × size` cells. Returns the palette (sRGB)
 /// ordered by decreasing use and each cell's index into it.
 /// Also returns the cell colours with the shading divided out (palette space), for the speckle filter.
+/// `lab` holds the cells in palette space, `cielab` in CIELAB.
 ///
 /// Flat-colour art (a few colours plus blur and shading, what the model is asked for) goes through
 /// the mode-seeking clustering below; a rich picture — more well-populated colours than the budget,
@@ -138,18 +131,24 @@ fn leaders_with(lab: &[[f32; 3]], radius: f32) -> (Vec<Cluster>, Vec<usize>) {
 pub(crate) fn build(
     cells: &[[u8; 3]],
     lab: &[[f32; 3]],
+    cielab: &[[f32; 3]],
     size: usize,
     n: usize,
 ) -> (Vec<[u8; 3]>, Vec<u8>, Vec<[f32; 3]>) {
+    let rich = || {
+        let (pal, assign) = crate::quantize::build(cells, cielab, size, n);
+        let (palette, indices) = by_use(&pal, &assign);
+        (palette, indices, lab.to_vec())
+    };
     let Some((leaders, cell_leader)) = leaders(lab) else {
-        return rich(cells, size, n);
+        return rich();
     };
     if top_coverage(&leaders, n) < FLAT_COVERAGE {
-        return rich(cells, size, n);
+        return rich();
     }
     let flat = flat(cells, lab, size, n, leaders, cell_leader);
-    if fit_mean(cells, &flat.0, &flat.1) > FLAT_FIT {
-        return rich(cells, size, n);
+    if fit_mean(cielab, &flat.0, &flat.1) > FLAT_FIT {
+        return rich();
     }
     flat
 }
@@ -167,21 +166,14 @@ fn flat(
     let m = leaders.len();
     let mut adj_n = vec![0f32; m * m];
     let mut adj_sum = vec![0f32; m * m];
-    for y in 0..size {
-        for x in 0..size {
-            let i = y * size + x;
-            let right = (x + 1 < size).then_some(i + 1);
-            let down = (y + 1 < size).then_some(i + size);
-            for j in [right, down].into_iter().flatten() {
-                let (a, b) = (cell_leader[i], cell_leader[j]);
-                if a != b {
-                    let d = dist2(lab[i], lab[j]).sqrt();
-                    adj_n[a * m + b] += 1.0;
-                    adj_n[b * m + a] += 1.0;
-                    adj_sum[a * m + b] += d;
-                    adj_sum[b * m + a] += d;
-                }
-            }
+    for (i, j) in neighbour_pairs(size) {
+        let (a, b) = (cell_leader[i], cell_leader[j]);
+        if a != b {
+            let d = dist2(lab[i], lab[j]).sqrt();
+            adj_n[a * m + b] += 1.0;
+            adj_n[b * m + a] += 1.0;
+            adj_sum[a * m + b] += d;
+            adj_sum[b * m + a] += d;
         }
     }
 
@@ -330,7 +322,8 @@ fn flat(
 
 /// Share of the cells that the `n` largest leaders hold, below which a picture is rich: flat-colour
 /// art has its colours in a few modes (the synthetic set, even at the *extreme* setting: ≥ 0.85),
-/// real SDXL output with gradients and soft shading spreads them (0.35–0.78 on the real set).
+/// real renders with gradients and soft shading spread them (0.36–0.78 on five real SD renders
+/// with at most 768 leaders; the SDXL set's renders all have more than [`MAX_LEADERS`]).
 const FLAT_COVERAGE: f32 = 0.8;
 /// Mean CIE ΔE76 between the cells and their flat-palette entries above which the flat palette
 /// failed the picture (a gradient taken for shading). Flat-colour art stays below it: at most 4.0
@@ -345,18 +338,20 @@ fn top_coverage(leaders: &[Cluster], n: usize) -> f32 {
     mass.iter().take(n).sum::<f32>() / total
 }
 
-/// Mean CIE ΔE76 between every cell and its palette entry.
-fn fit_mean(cells: &[[u8; 3]], palette: &[[u8; 3]], indices: &[u8]) -> f32 {
+/// Mean CIE ΔE76 between every cell (CIELAB) and its palette entry.
+fn fit_mean(cielab_cells: &[[f32; 3]], palette: &[[u8; 3]], indices: &[u8]) -> f32 {
     let pal: Vec<[f32; 3]> = palette.iter().map(|c| cielab(*c)).collect();
-    let sum: f32 = cells.iter().zip(indices).map(|(c, &i)| dist2(cielab(*c), pal[i as usize]).sqrt()).sum();
-    sum / cells.len().max(1) as f32
+    let sum: f32 = cielab_cells.iter().zip(indices).map(|(c, &i)| dist2(*c, pal[i as usize]).sqrt()).sum();
+    sum / cielab_cells.len().max(1) as f32
 }
 
-/// The rich-picture palette ([`crate::quantize`]), in the same shape as [`build`]'s answer.
-fn rich(cells: &[[u8; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<u8>, Vec<[f32; 3]>) {
-    let (pal, assign) = crate::quantize::build(cells, size, n);
-    let (palette, indices) = by_use(&pal, &assign);
-    (palette, indices, cells.iter().map(|c| palette_space(*c)).collect())
+/// Every pair of 4-neighbouring cells of a `size × size` grid, each once: (cell, right or lower
+/// neighbour).
+pub(crate) fn neighbour_pairs(size: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..size * size).flat_map(move |i| {
+        let (x, y) = (i % size, i / size);
+        [(x + 1 < size).then_some(i + 1), (y + 1 < size).then_some(i + size)].into_iter().flatten().map(move |j| (i, j))
+    })
 }
 
 /// Palette ordered by decreasing use (unused entries dropped) and the cells' indices into it.

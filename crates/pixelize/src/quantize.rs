@@ -1,24 +1,23 @@
 //! Palette for rich pictures: real SDXL output has gradients, soft shading and thousands of colours,
 //! far more than the budget, so the palette is chosen to lose as little as possible.
 //!
-//! 1. The cell colours are taken to CIELAB (the space the result is judged in) and weighted: a cell
-//!    on a strong edge (an outline, an eye, a highlight) counts more than a cell inside a gradient,
-//!    so small but salient colours win an entry of their own.
+//! 1. The cell colours, in CIELAB (the space the result is judged in), are counted per distinct
+//!    colour.
 //! 2. Variance splitting (in the manner of Wu's quantizer): the cluster with the largest weighted
 //!    error is cut along its principal axis where the two halves' error is least, until the budget
 //!    is used or nothing is left worth splitting. A gradient becomes a few bands.
-//! 3. Lloyd iterations (weighted k-means) polish the centres.
+//! 3. Lloyd iterations (weighted k-means) polish the centres; a colour that is still far from
+//!    every entry (an eye, an outline) takes an entry of its own.
 //! 4. Each centre is snapped to the member cell colour nearest it (a colour that really occurs),
 //!    every cell takes its nearest entry, and a strong edge that fell inside one entry is split
 //!    again when the second-nearest entry fits the worse side almost as well.
 
-use crate::color::{cielab, dist2};
+use crate::color::dist2;
+use crate::palette::neighbour_pairs;
 use std::collections::HashMap;
 
 /// Neighbouring cells whose colours differ by more than this (CIE ΔE76) form a strong edge.
 const STRONG_EDGE: f32 = 20.0;
-/// Extra weight per strong edge of a cell (of its 4 neighbours).
-const EDGE_WEIGHT: f32 = 0.0;
 /// A cluster whose RMS spread is below this (ΔE76) is not split: it is one colour with noise.
 const MIN_SPREAD: f32 = 2.0;
 /// Most Lloyd iterations after the split (they converge in a few; each costs ~0.2 ms at 768²).
@@ -29,29 +28,25 @@ const RESCUE_ITERS: usize = 3;
 /// when that is at most this much farther (ΔE76) than the nearest.
 const EDGE_SLACK: f32 = 30.0;
 
-/// One distinct cell colour and how much it counts.
+/// One distinct cell colour and how many cells have it.
 struct Point {
     lab: [f32; 3],
     w: f32,
     rgb: [u8; 3],
 }
 
-/// Palette of at most `n` entries for the `size × size` cells, and each cell's entry. Entries
-/// are unordered; every entry is some cell's colour.
-pub(crate) fn build(cells: &[[u8; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<usize>) {
-    let lab: Vec<[f32; 3]> = cells.iter().map(|c| cielab(*c)).collect();
-    let strong = strong_edges(&lab, size);
-
-    // Distinct colours with their summed weights.
+/// Palette of at most `n` entries for the `size × size` cells (sRGB, and `lab` in CIELAB), and
+/// each cell's entry. Entries are unordered; every entry is some cell's colour.
+pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<usize>) {
+    // Distinct colours with their counts.
     let mut index: HashMap<[u8; 3], usize> = HashMap::new();
     let mut points: Vec<Point> = Vec::new();
     for (i, c) in cells.iter().enumerate() {
-        let w = 1.0 + EDGE_WEIGHT * strong[i] as f32;
         let k = *index.entry(*c).or_insert_with(|| {
             points.push(Point { lab: lab[i], w: 0.0, rgb: *c });
             points.len() - 1
         });
-        points[k].w += w;
+        points[k].w += 1.0;
     }
 
     let mut centres = split(&points, n);
@@ -79,27 +74,9 @@ pub(crate) fn build(cells: &[[u8; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, 
     // Nearest entry per cell, then keep strong edges apart where it costs little.
     let mut assign: Vec<usize> = lab.iter().map(|c| nearest(&pal_lab, *c).0).collect();
     if pal_lab.len() > 1 {
-        keep_edges(&lab, &pal_lab, &mut assign, size);
+        keep_edges(lab, &pal_lab, &mut assign, size);
     }
     (palette, assign)
-}
-
-/// Per cell, how many of its 4 neighbours differ from it by more than [`STRONG_EDGE`].
-fn strong_edges(lab: &[[f32; 3]], size: usize) -> Vec<u8> {
-    let mut count = vec![0u8; lab.len()];
-    let t2 = STRONG_EDGE * STRONG_EDGE;
-    for y in 0..size {
-        for x in 0..size {
-            let i = y * size + x;
-            for j in [(x + 1 < size).then_some(i + 1), (y + 1 < size).then_some(i + size)].into_iter().flatten() {
-                if dist2(lab[i], lab[j]) > t2 {
-                    count[i] += 1;
-                    count[j] += 1;
-                }
-            }
-        }
-    }
-    count
 }
 
 /// Index and squared distance of the nearest centre.
@@ -287,29 +264,21 @@ fn rescue_salient(points: &[Point], centres: &mut Vec<[f32; 3]>, n: usize) {
 /// A strong edge between two cells that got the same entry is lost in the output; when the
 /// second-nearest entry fits the worse-fitting side within [`EDGE_SLACK`], that side moves to it.
 fn keep_edges(lab: &[[f32; 3]], pal: &[[f32; 3]], assign: &mut [usize], size: usize) {
-    let t2 = STRONG_EDGE * STRONG_EDGE;
-    for y in 0..size {
-        for x in 0..size {
-            let i = y * size + x;
-            for j in [(x + 1 < size).then_some(i + 1), (y + 1 < size).then_some(i + size)].into_iter().flatten() {
-                if assign[i] != assign[j] || dist2(lab[i], lab[j]) <= t2 {
-                    continue;
-                }
-                let e = assign[i];
-                let (di, dj) = (dist2(lab[i], pal[e]).sqrt(), dist2(lab[j], pal[e]).sqrt());
-                let c = if di >= dj { i } else { j };
-                let (d0, _) = (di.max(dj), ());
-                let mut second = (usize::MAX, f32::MAX);
-                for (k, p) in pal.iter().enumerate() {
-                    let d = dist2(lab[c], *p);
-                    if k != e && d < second.1 {
-                        second = (k, d);
-                    }
-                }
-                if second.1.sqrt() <= d0 + EDGE_SLACK {
-                    assign[c] = second.0;
-                }
-            }
+    for (i, j) in neighbour_pairs(size) {
+        if assign[i] != assign[j] || dist2(lab[i], lab[j]) <= STRONG_EDGE * STRONG_EDGE {
+            continue;
+        }
+        let e = assign[i];
+        let (di, dj) = (dist2(lab[i], pal[e]).sqrt(), dist2(lab[j], pal[e]).sqrt());
+        let (c, worse) = if di >= dj { (i, di) } else { (j, dj) };
+        let second = pal
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != e)
+            .map(|(k, p)| (k, dist2(lab[c], *p)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((k, _)) = second.filter(|s| s.1.sqrt() <= worse + EDGE_SLACK) {
+            assign[c] = k;
         }
     }
 }
