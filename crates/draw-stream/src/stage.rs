@@ -72,7 +72,30 @@ fn entry_status(d: &Donation, painting: Option<(i64, Option<f32>)>) -> hud::Entr
     }
 }
 
-/// The HUD's view of a snapshot (pure; texts are the masked forms).
+/// Shown instead of the words of a request that a moderator must look at first.
+pub const WAITING_FOR_APPROVAL: &str = "waiting for approval";
+/// Shown instead of the words of a request that the text checks have not finished with.
+pub const BEING_CHECKED: &str = "being checked…";
+/// Shown instead of the words of a refused request (its card says why).
+pub const NOT_SHOWN: &str = "(request not shown)";
+
+/// The words of a request as the public surfaces (window, overlay) may show them: the masked text
+/// once every text check has passed it (the planner, the last text check, has written a prompt),
+/// else only a placeholder — a held request's words are exactly what a moderator must see first,
+/// and a refused one's words never reach the screen. The panel and the API show everything.
+pub fn public_message(d: &Donation) -> String {
+    let passed_checks = d.prompt.is_some();
+    match d.state {
+        State::Held => WAITING_FOR_APPROVAL.to_owned(),
+        State::Received | State::Moderated => BEING_CHECKED.to_owned(),
+        State::Refused => NOT_SHOWN.to_owned(),
+        _ if passed_checks => d.message.clone(),
+        _ => NOT_SHOWN.to_owned(),
+    }
+}
+
+/// The HUD's view of a snapshot (pure; texts are the masked forms, and a request's words only
+/// after every text check passed them: [`public_message`]).
 pub fn hud_state(
     snap: &ShowSnapshot,
     demo: bool,
@@ -93,7 +116,7 @@ pub fn hud_state(
             donor: a.donation.donor.clone(),
             amount: a.donation.amount.clone(),
             currency: a.donation.currency.clone(),
-            message: a.donation.message.clone(),
+            message: public_message(&a.donation),
             kind,
             progress,
             hold_remaining_sec: (a.phase == Phase::Holding && matches!(a.showing, Showing::Drawing { .. }))
@@ -109,7 +132,7 @@ pub fn hud_state(
             donor: d.donor.clone(),
             amount: d.amount.clone(),
             currency: d.currency.clone(),
-            message: d.message.clone(),
+            message: public_message(d),
             status: entry_status(d, snap.painting),
         })
         .collect();
@@ -163,5 +186,68 @@ pub fn present(app: &Arc<App>, headless: bool) {
         }
         Ok(window::WindowExit::Stopped) => {}
         Err(e) => tracing::warn!(error = %e, "cannot open the window; continuing headless"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, state: State, message: &str, prompt: Option<&str>) -> Donation {
+        Donation {
+            id,
+            source: "manual".into(),
+            source_id: id.to_string(),
+            state,
+            donor: format!("donor{id}"),
+            message: message.into(),
+            amount: "5".into(),
+            currency: "USD".into(),
+            amount_in_user_currency: None,
+            received_at: String::new(),
+            updated_at: String::new(),
+            reason: None,
+            verdict: None,
+            category: None,
+            card_text: None,
+            card_pending: false,
+            prompt: prompt.map(str::to_owned),
+            shown_at: None,
+            show_count: 0,
+            message_type: "text".into(),
+            raw_message: message.into(),
+            raw_donor: format!("donor{id}"),
+            negative_prompt: None,
+            seed: None,
+        }
+    }
+
+    #[test]
+    fn the_public_hud_shows_a_requests_words_only_after_every_text_check_passed_them() {
+        let upcoming = vec![
+            row(1, State::Received, "draw the secret word one", None),
+            row(2, State::Moderated, "draw the secret word two", None),
+            row(3, State::Held, "draw the secret word three", Some("pixel art, three")),
+            row(4, State::Refused, "draw the secret word four", None),
+            row(5, State::Planned, "a fox in the snow", Some("pixel art, fox")),
+            row(6, State::Ready, "a cabin at night", Some("pixel art, cabin")),
+            row(7, State::Failed, "draw the secret word seven", None),
+        ];
+        let snap = ShowSnapshot { upcoming, ..ShowSnapshot::default() };
+        let st = hud_state(&snap, false, false, false, None, None, 10);
+        let shown: Vec<(&str, &str)> = st.queue.iter().map(|e| (e.donor.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("donor1", BEING_CHECKED),
+                ("donor2", BEING_CHECKED),
+                ("donor3", WAITING_FOR_APPROVAL),
+                ("donor4", NOT_SHOWN),
+                ("donor5", "a fox in the snow"),
+                ("donor6", "a cabin at night"),
+                ("donor7", NOT_SHOWN),
+            ]
+        );
+        assert!(!format!("{st:?}").contains("secret"), "no unchecked, held or refused words anywhere: {st:?}");
     }
 }

@@ -274,3 +274,42 @@ async fn hide_blanks_the_overlay_within_a_frame_and_show_brings_it_back() {
     assert!(page.rgba.is_some(), "the drawing is back");
     assert_eq!(page.hud["now"]["id"], id);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_requests_words_stay_off_the_overlay_until_a_moderator_approves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &env_with(&[("MODERATION_MODE", "approve-all"), ("SHOW_DURATION_SEC", "30")]))
+        .await;
+    let key = overlay_key(&svc);
+    let id = svc.donate("a purple walrus named Gerald").await;
+    svc.wait_state(id, "held", T).await;
+
+    // The moderator's view (token) has the words; the public overlay has only the donor and the status.
+    let queue = svc.get("/queue").await;
+    assert!(queue.to_string().contains("Gerald"), "the panel's API shows everything: {queue}");
+    let mut ws = Ws::connect(svc.port, &format!("/overlay/stream?key={key}")).await.unwrap();
+    let first = ws.next().await;
+    let entry = &first["hud"]["queue"][0];
+    assert_eq!((entry["donor"].as_str(), entry["status"].as_str()), (Some("Tester"), Some("held")), "{first}");
+    assert_eq!(entry["message"], "waiting for approval");
+    assert!(!first.to_string().contains("Gerald"), "a held request's words reached the overlay: {first}");
+
+    // Approved, planned and drawn: now the words may appear.
+    let (status, _) = svc.post(&format!("/donations/{id}/approve"), None).await;
+    assert_eq!(status, 202);
+    let mut page = Canvas::default();
+    page.apply(&first);
+    while page.hud["now"]["message"] != "a purple walrus named Gerald" {
+        let m = ws.next().await;
+        page.apply(&m);
+        if let Some(q) = page.hud["queue"].as_array() {
+            for e in q {
+                let words = e["message"].as_str().unwrap_or_default();
+                assert!(
+                    words == "a purple walrus named Gerald" || !words.contains("Gerald"),
+                    "only the checked words appear: {e}"
+                );
+            }
+        }
+    }
+}

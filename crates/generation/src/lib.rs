@@ -10,6 +10,7 @@
 //! * [`offline`] — the built-in planner: no LLM, the prompt is built from the moderated message.
 //! * [`llm`] — the LLM planner: one OpenAI-compatible client (Ollama by default) with a JSON Schema built
 //!   from the Rust type, strict validation, retries with backoff, and fail-closed errors.
+//! * [`chat`] — one OpenAI-compatible chat-completions endpoint: the call, error classes, retries.
 //! * [`clip`] — counts CLIP tokens with the real BPE vocabulary and fits prompts into the 77-token window.
 //! * [`demo`] — procedural pixel-art scenes that look like pixel-art-xl output, for `DEMO` mode and tests.
 //! * [`comfyui`] — SDXL + pixel-art-xl on one or more ComfyUI servers (HTTP + WebSocket).
@@ -19,6 +20,7 @@
 //! fails it with its reason. The crate's README explains the configuration and the ComfyUI setup.
 
 pub mod a1111;
+pub mod chat;
 pub mod clip;
 pub mod comfyui;
 pub mod demo;

@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rand::Rng as _;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::{debug, warn};
 
+use crate::chat::{strip_fence, without_url, AttemptError, ChatEndpoint, Failure};
 use crate::clip::{clip_token_count, fit_clip_prompt, CLIP_PROMPT_TOKENS};
 use crate::offline::seed_for;
 use crate::{DonationBrief, PlanDecision, PlanError, Refusal, ScenePlan, ScenePlanner};
@@ -252,17 +252,13 @@ fn summary(donor: &str, amount: &str, currency: &str, message: &str) -> String {
 /// Plans scenes with an OpenAI-compatible LLM.
 pub struct LlmPlanner {
     config: LlmConfig,
-    http: reqwest::Client,
+    chat: ChatEndpoint,
     schema: Value,
-    /// Base delay of the exponential backoff between attempts.
-    backoff: Duration,
     /// Ollama's native `/api/generate` on the same host, for unloading the model.
     ollama_generate: Option<String>,
     /// Set once the server rejected `json_schema` output: then `json_object` is asked for instead, and the
     /// same strict parsing and validation still guard the answer.
     schema_unsupported: std::sync::atomic::AtomicBool,
-    /// The endpoint for messages: without user, password or query, which may hold secrets.
-    endpoint_shown: String,
 }
 
 impl std::fmt::Debug for LlmPlanner {
@@ -271,68 +267,50 @@ impl std::fmt::Debug for LlmPlanner {
     }
 }
 
-/// What went wrong with one attempt, and whether another attempt may help.
-struct AttemptError {
-    error: PlanError,
-    retryable: bool,
-    /// The server's `Retry-After`, if any.
-    retry_after: Option<Duration>,
-    /// A 400/422 that blames `response_format` (a server without JSON Schema support).
-    schema_rejected: bool,
+impl From<Failure> for PlanError {
+    fn from(f: Failure) -> PlanError {
+        match f {
+            Failure::Unreachable(s) => PlanError::Unreachable(s),
+            Failure::Invalid(s) => PlanError::Invalid(s),
+        }
+    }
 }
 
-impl AttemptError {
-    fn retry(error: PlanError) -> Self {
-        AttemptError { error, retryable: true, retry_after: None, schema_rejected: false }
-    }
-    fn fatal(error: PlanError) -> Self {
-        AttemptError { error, retryable: false, retry_after: None, schema_rejected: false }
+/// `response_format` asking for `schema` by `name`, or only for a JSON object from a server that
+/// rejected JSON Schema.
+pub(crate) fn response_format(name: &str, schema: &Value, schema_unsupported: bool) -> Value {
+    if schema_unsupported {
+        json!({"type": "json_object"})
+    } else {
+        json!({"type": "json_schema", "json_schema": {"name": name, "strict": true, "schema": schema}})
     }
 }
 
 impl LlmPlanner {
     /// Builds the client. Fails only on an endpoint that is not an http(s) URL.
     pub fn new(config: LlmConfig) -> Result<Self, PlanError> {
-        let url = url::Url::parse(&config.endpoint)
-            .map_err(|e| PlanError::Unreachable(format!("LLM_ENDPOINT {:?} is not a URL: {e}", config.endpoint)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(PlanError::Unreachable(format!("LLM_ENDPOINT {:?} must be http(s)", config.endpoint)));
-        }
-        let ollama_generate = if config.backend.eq_ignore_ascii_case("ollama") {
-            let mut u = url.clone();
+        let chat = ChatEndpoint::new("LLM_ENDPOINT", &config.endpoint, config.api_key.clone(), config.timeout)
+            .map_err(PlanError::Unreachable)?;
+        let ollama_generate = config.backend.eq_ignore_ascii_case("ollama").then(|| {
+            let mut u = chat.url();
             u.set_path("/api/generate");
             u.set_query(None);
-            Some(u.to_string())
-        } else {
-            None
-        };
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| PlanError::Unreachable(format!("cannot build the HTTP client: {e}")))?;
+            u.to_string()
+        });
         // The tokenizer parses a 3 MB vocabulary: do it now, not inside the first request.
         crate::clip::warm_up();
         Ok(LlmPlanner {
             config,
-            http,
+            chat,
             schema: planner_schema(),
-            backoff: Duration::from_millis(500),
             ollama_generate,
             schema_unsupported: std::sync::atomic::AtomicBool::new(false),
-            endpoint_shown: {
-                let mut shown = url.clone();
-                let _ = shown.set_username("");
-                let _ = shown.set_password(None);
-                shown.set_query(None);
-                shown.to_string()
-            },
         })
     }
 
     /// Changes the base delay between attempts (doubled each retry, with jitter, capped at 8 s).
     pub fn with_retry_backoff(mut self, base: Duration) -> Self {
-        self.backoff = base;
+        self.chat = self.chat.with_backoff(base);
         self
     }
 
@@ -353,21 +331,14 @@ impl LlmPlanner {
             summary(&donation.donor, &donation.amount, &donation.currency, &donation.message)
         );
         messages.push(json!({"role": "user", "content": user}));
-        let response_format = if self.schema_unsupported.load(std::sync::atomic::Ordering::Relaxed) {
-            json!({"type": "json_object"})
-        } else {
-            json!({
-                "type": "json_schema",
-                "json_schema": {"name": "scene_plan", "strict": true, "schema": self.schema},
-            })
-        };
+        let unsupported = self.schema_unsupported.load(std::sync::atomic::Ordering::Relaxed);
         json!({
             "model": self.config.model,
             "messages": messages,
             "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
             "stream": false,
-            "response_format": response_format,
+            "response_format": response_format("scene_plan", &self.schema, unsupported),
         })
     }
 
@@ -384,53 +355,9 @@ impl LlmPlanner {
     }
 
     async fn attempt_with(&self, body: &Value, donation: &DonationBrief) -> Result<PlanDecision, AttemptError> {
-        let mut request = self.http.post(&self.config.endpoint).json(body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key);
-        }
-        let response = request.send().await.map_err(|e| {
-            let what = if e.is_timeout() {
-                format!("no answer from the LLM within {:?}", self.config.timeout)
-            } else if e.is_connect() {
-                format!("cannot connect to the LLM at {}", self.endpoint_shown)
-            } else {
-                format!("request to the LLM failed: {}", without_url(&e))
-            };
-            AttemptError::retry(PlanError::Unreachable(what))
-        })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let text = response.text().await.map_err(|e| {
-            let what = if e.is_timeout() {
-                format!("the LLM's answer did not finish within {:?}", self.config.timeout)
-            } else {
-                format!("reading the LLM's answer failed: {}", without_url(&e))
-            };
-            AttemptError::retry(PlanError::Unreachable(what))
-        })?;
-        if !status.is_success() {
-            let message = server_error_message(&text);
-            let error = PlanError::Unreachable(format!("the LLM answered HTTP {}: {message}", status.as_u16()));
-            let lower = message.to_lowercase();
-            return Err(if status.is_server_error() || status.as_u16() == 429 {
-                AttemptError { error, retryable: true, retry_after, schema_rejected: false }
-            } else if matches!(status.as_u16(), 400 | 422)
-                && (lower.contains("response_format") || lower.contains("json_schema"))
-            {
-                AttemptError { error, retryable: false, retry_after: None, schema_rejected: true }
-            } else {
-                // 400/401/404…: a wrong model name or key does not fix itself.
-                AttemptError::fatal(error)
-            });
-        }
-        let content = extract_content(&text).map_err(|e| AttemptError::retry(PlanError::Invalid(e)))?;
-        let output = parse_output(&content).map_err(|e| AttemptError::retry(PlanError::Invalid(e)))?;
-        decide(output, donation, &self.config.locale).map_err(|e| AttemptError::retry(PlanError::Invalid(e)))
+        let content = self.chat.complete(body).await?;
+        let output = parse_output(&content).map_err(AttemptError::invalid)?;
+        decide(output, donation, &self.config.locale).map_err(AttemptError::invalid)
     }
 
     /// Asks Ollama to unload the model now (`keep_alive: 0` through its native API), so SDXL has the VRAM.
@@ -440,27 +367,18 @@ impl LlmPlanner {
             return;
         };
         let mut request = self
-            .http
+            .chat
+            .http()
             .post(url)
             .timeout(self.config.timeout.min(Duration::from_secs(5)))
             .json(&json!({"model": self.config.model, "keep_alive": 0}));
-        if let Some(key) = &self.config.api_key {
+        if let Some(key) = self.chat.api_key() {
             request = request.bearer_auth(key);
         }
         match request.send().await {
             Ok(r) if r.status().is_success() => debug!(model = %self.config.model, "asked Ollama to unload the model"),
             Ok(r) => warn!(status = r.status().as_u16(), "Ollama did not unload the model"),
             Err(e) => warn!(error = %without_url(&e), "could not ask Ollama to unload the model"),
-        }
-    }
-
-    fn delay_before(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self.backoff.saturating_mul(1u32 << retry.min(16)).min(Duration::from_secs(8));
-        // Full jitter in the upper half: spreads retries without making them instant.
-        let jittered = exp.mul_f64(rand::rng().random_range(0.5..=1.0));
-        match retry_after {
-            Some(ra) => jittered.max(ra.min(Duration::from_secs(30))),
-            None => jittered,
         }
     }
 }
@@ -472,28 +390,12 @@ impl ScenePlanner for LlmPlanner {
     }
 
     async fn plan(&self, donation: &DonationBrief) -> Result<PlanDecision, PlanError> {
-        let attempts = self.config.retry_attempts.saturating_add(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.attempt(donation).await {
-                Ok(decision) => {
-                    if matches!(decision, PlanDecision::Draw(_)) {
-                        self.unload_model().await;
-                    }
-                    return Ok(decision);
-                }
-                Err(e) if e.retryable && attempt < attempts => {
-                    let delay = self.delay_before(attempt - 1, e.retry_after);
-                    warn!(donation = donation.id, attempt, of = attempts, error = %e.error, ?delay, "scene planner attempt failed; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => {
-                    warn!(donation = donation.id, attempt, error = %e.error, "scene planner failed; the donation will be refused");
-                    return Err(e.error);
-                }
-            }
+        let what = format!("scene plan for donation {}", donation.id);
+        let decision = self.chat.with_retries(&what, self.config.retry_attempts, || self.attempt(donation)).await?;
+        if matches!(decision, PlanDecision::Draw(_)) {
+            self.unload_model().await;
         }
+        Ok(decision)
     }
 
     async fn before_image(&self) {
@@ -501,54 +403,9 @@ impl ScenePlanner for LlmPlanner {
     }
 }
 
-/// reqwest errors print the URL; ours carry no secrets, but keep messages short and stable.
-fn without_url(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    if let Some(url) = e.url() {
-        s = s.replace(url.as_str(), "<endpoint>");
-    }
-    s
-}
-
-/// The `error.message` (OpenAI, Ollama) or `error` string of an error body, else the start of the body.
-fn server_error_message(body: &str) -> String {
-    if let Ok(v) = serde_json::from_str::<Value>(body) {
-        if let Some(m) = v.pointer("/error/message").and_then(Value::as_str) {
-            return m.to_owned();
-        }
-        if let Some(m) = v.get("error").and_then(Value::as_str) {
-            return m.to_owned();
-        }
-    }
-    body.chars().take(200).collect()
-}
-
-/// `choices[0].message.content` of a chat completion, refusing truncated answers.
-fn extract_content(body: &str) -> Result<String, String> {
-    let v: Value = serde_json::from_str(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
-    let choice = v.pointer("/choices/0").ok_or("the answer has no choices")?;
-    if choice.get("finish_reason").and_then(Value::as_str) == Some("length") {
-        return Err("the answer was cut at max_tokens".to_owned());
-    }
-    let content = choice.pointer("/message/content").and_then(Value::as_str).unwrap_or("").trim();
-    if content.is_empty() {
-        let refusal = choice.pointer("/message/refusal").and_then(Value::as_str);
-        return Err(match refusal {
-            Some(r) => format!("the model refused to answer: {r}"),
-            None => "the answer's content is empty".to_owned(),
-        });
-    }
-    Ok(content.to_owned())
-}
-
 /// Strict parse: one JSON object of exactly the schema's shape (a Markdown code fence around it is tolerated).
 pub fn parse_output(content: &str) -> Result<PlannerOutput, String> {
-    let mut s = content.trim();
-    if let Some(rest) = s.strip_prefix("```") {
-        s = rest.trim_start_matches("json").trim_start();
-        s = s.strip_suffix("```").unwrap_or(s).trim();
-    }
-    serde_json::from_str::<PlannerOutput>(s).map_err(|e| format!("the plan does not match the schema: {e}"))
+    serde_json::from_str::<PlannerOutput>(strip_fence(content)).map_err(|e| format!("the plan does not match the schema: {e}"))
 }
 
 /// Highest seed the LLM may give.
