@@ -7,6 +7,9 @@
   let previewUrl = null;
   let previewId = null;
   let busy = false;
+  // Pictures held by the image check: fetched once (with the token), blurred until the moderator clicks.
+  const heldPictures = new Map();
+  const revealed = new Set();
 
   async function act(label, method, path, body) {
     try {
@@ -27,6 +30,10 @@
     chips.push(el('span', { class: 'chip ' + (h.intake && /live|connected/i.test(h.intake) ? 'ok' : ''), text: 'Intake: ' + (h.intake || (h.demo ? 'demo feed' : 'manual only')) }));
     chips.push(el('span', { class: 'chip', text: 'LLM: ' + h.planner }));
     chips.push(el('span', { class: 'chip ' + (h.image_backend_problem ? 'bad' : 'ok'), title: h.image_backend_problem || '', text: 'Images: ' + h.image_backend + (h.image_backend_problem ? ' — problem' : '') }));
+    const ic = h.image_check || {};
+    const failing = Object.entries(ic.failing || {}).map(([k, v]) => k + ': ' + v).join('; ');
+    const ms = Object.entries(ic.last_ms || {}).map(([k, v]) => k + ' ' + Math.round(v) + ' ms').join(', ');
+    chips.push(el('span', { class: 'chip ' + (failing ? 'bad' : ic.checks === 'off' ? '' : 'ok'), 'data-chip': 'image-check', title: failing || ('checked ' + (ic.checked || 0) + ', held ' + (ic.flagged || 0)), text: 'Image check: ' + (ic.checks || 'off') + (ms ? ' (' + ms + ')' : '') + (failing ? ' — failing, pictures held' : '') }));
     const rules = h.moderation_rules || {};
     if (rules.rules || rules.problem) chips.push(el('span', { class: 'chip ' + (rules.problem ? 'bad' : 'ok'), 'data-chip': 'rules', title: rules.problem || rules.file, text: 'Rules: ' + rules.rules + (rules.problem ? ' — file not applied: ' + rules.problem : '') }));
     if (h.paused) chips.push(el('span', { class: 'chip bad', 'data-chip': 'paused', text: 'PAUSED' }));
@@ -89,6 +96,7 @@
       actions.push(el('button', { class: 'small', type: 'button', 'data-action': 'replay', text: 'Replay', onclick: () => act('Replay #' + d.id, 'POST', '/donations/' + d.id + '/replay') }));
     }
     const reason = d.reason ? el('div', { class: 'reason', text: d.reason }) : null;
+    const picture = d.state === 'held' && d.image_check === 'flagged' ? heldPicture(d.id) : null;
     return el('li', { class: 'item', 'data-id': String(d.id), 'data-state': d.state },
       el('div', { class: 'head' },
         el('span', { class: 'id', text: '#' + d.id }),
@@ -97,7 +105,29 @@
         el('span', { class: 'money', text: money(d.amount, d.currency) })),
       el('div', { class: 'message', text: d.message }),
       reason,
+      picture,
       actions.length ? el('div', { class: 'actions' }, ...actions) : null);
+  }
+
+  // The picture the image check held, blurred until clicked (the moderator chooses to look).
+  function heldPicture(id) {
+    const img = el('img', { class: 'held-picture' + (revealed.has(id) ? '' : ' blurred'), alt: 'held picture #' + id, title: 'Click to show or blur' });
+    img.onclick = () => {
+      if (revealed.has(id)) revealed.delete(id); else revealed.add(id);
+      img.classList.toggle('blurred', !revealed.has(id));
+    };
+    const cached = heldPictures.get(id);
+    if (cached) {
+      img.src = cached;
+    } else {
+      request('GET', '/donations/' + id + '/image.png', undefined, 'blob').then((blob) => {
+        if (!blob) return;
+        const url = URL.createObjectURL(blob);
+        heldPictures.set(id, url);
+        img.src = url;
+      }).catch(() => { /* next refresh */ });
+    }
+    return img;
   }
 
   function renderDonations(rows) {
@@ -105,6 +135,9 @@
     $('#held-box').hidden = held.length === 0;
     $('#held-count').textContent = '(' + held.length + ')';
     $('#held').replaceChildren(...held.map(row));
+    for (const [id, url] of heldPictures) {
+      if (!held.some((d) => d.id === id)) { URL.revokeObjectURL(url); heldPictures.delete(id); revealed.delete(id); }
+    }
     // Everything else: waiting rows first (oldest first, as they will appear), then the rest newest first.
     const rest = rows.filter((d) => d.state !== 'held');
     const waiting = rest.filter((d) => WAITING.includes(d.state) || d.state === 'showing').sort((a, b) => a.id - b.id);

@@ -164,6 +164,7 @@ fn main() {
             planner: Arc::new(generation::offline::OfflinePlanner),
             backend: Arc::new(NullBackend),
             converter: Arc::new(NullConverter),
+            image_checks: Default::default(),
         },
         QUEUED,
     ));

@@ -66,6 +66,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/control/shutdown", post(shutdown))
         .route("/donations", get(donations))
         .route("/donations/{id}", get(donation))
+        .route("/donations/{id}/image.png", get(donation_image))
         .route("/donations/{id}/approve", post(approve))
         .route("/donations/{id}/deny", post(deny))
         .route("/donations/{id}/replay", post(replay))
@@ -125,6 +126,13 @@ async fn health(State(app): State<Arc<App>>) -> Json<Value> {
         "image_backend": app.backend.name(),
         "image_backend_problem": h.backend_problem,
         "moderation_rules": app.rules.status(),
+        "image_check": {
+            "checks": app.settings.image_check.describe(),
+            "checked": h.image_check.checked,
+            "flagged": h.image_check.flagged,
+            "last_ms": h.image_check.last_ms,
+            "failing": h.image_check.failing,
+        },
     }))
 }
 
@@ -374,6 +382,21 @@ async fn donation(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiRes
     match app.journal.call(move |j| j.get(id)).await? {
         Some(d) => Ok(Json(d).into_response()),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("no donation {id}"))),
+    }
+}
+
+/// The generated picture of a donation (the moderator's view of a picture the image check held; the
+/// panel shows it blurred until clicked).
+async fn donation_image(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    match app.journal.call(move |j| j.image(id)).await {
+        Ok(Some(png)) => {
+            Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png).into_response())
+        }
+        Ok(None) | Err(rusqlite::Error::QueryReturnedNoRows) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, format!("donation {id} has no generated picture")))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

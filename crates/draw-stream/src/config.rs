@@ -85,6 +85,29 @@ pub enum BackendKind {
     A1111,
 }
 
+/// Which checks look at every generated picture (DESIGN.md §5c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImageCheckPlan {
+    /// The in-process open_nsfw classifier.
+    pub nsfw: bool,
+    /// The vision model `IMAGE_CHECK_MODEL`.
+    pub llm: bool,
+    /// `IMAGE_CHECK` was written out by the streamer (then it applies to the demo backend too).
+    pub explicit: bool,
+}
+
+impl ImageCheckPlan {
+    /// The checks' names for logs and `/health` (`nsfw,llm`, or `off`).
+    pub fn describe(&self) -> String {
+        let names: Vec<&str> = [(self.nsfw, "nsfw"), (self.llm, "llm")].iter().filter(|c| c.0).map(|c| c.1).collect();
+        if names.is_empty() {
+            "off".to_owned()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -126,6 +149,22 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("COMFYUI_VAE", None, "VAE file (default: an SDXL fp16-fix VAE if listed, else the checkpoint's)"),
     ("COMFYUI_WORKFLOW", None, "path to an API-format workflow with {{prompt}}/{{seed}} placeholders"),
     ("A1111_URL", None, "AUTOMATIC1111/Forge server, e.g. http://127.0.0.1:7860"),
+    (
+        "IMAGE_CHECK",
+        None,
+        "nsfw,llm | nsfw | llm | off: checks on every generated picture (default: nsfw when its model is installed, plus llm when IMAGE_CHECK_MODEL is set; the demo's own pictures skip it unless set)",
+    ),
+    ("IMAGE_CHECK_MODEL", None, "vision model on LLM_ENDPOINT that checks each picture, e.g. qwen2.5vl:7b"),
+    (
+        "IMAGE_CHECK_NSFW_MODEL",
+        None,
+        "open_nsfw ONNX file (default: <data dir>/models/open-nsfw.onnx, installed by `draw-stream models fetch`)",
+    ),
+    (
+        "IMAGE_CHECK_NSFW_THRESHOLD",
+        Some("0.4"),
+        "open_nsfw score (0..1) at which a picture is held for a moderator (chosen from measurements, see README)",
+    ),
     (
         "PIXEL_MODEL_BASE",
         Some("stabilityai/stable-diffusion-xl-base-1.0"),
@@ -357,6 +396,11 @@ pub struct Settings {
     pub pixel_guidance: f32,
     pub pixel_output_size: u32,
     pub pixel_palette_colors: usize,
+    /// The checks on every generated picture, resolved from `IMAGE_CHECK` and what is installed.
+    pub image_check: ImageCheckPlan,
+    pub image_check_model: Option<String>,
+    pub image_check_nsfw_model: PathBuf,
+    pub image_check_nsfw_threshold: f32,
 
     pub canvas_w: u32,
     pub canvas_h: u32,
@@ -494,6 +538,82 @@ impl Reader<'_> {
     }
 }
 
+/// The data directory: `--data-dir`, else `DATA_DIR`, else the OS data dir. Commands that must work
+/// while the rest of the configuration is broken (`models fetch`) read only this.
+pub fn data_dir_of(raw: &RawConfig, data_dir_override: Option<&Path>) -> PathBuf {
+    match (data_dir_override, raw.get("DATA_DIR")) {
+        (Some(p), _) => p.to_owned(),
+        (None, Some(d)) => PathBuf::from(d),
+        (None, None) => dirs::data_dir().map(|d| d.join("draw-stream")).unwrap_or_else(|| PathBuf::from("data")),
+    }
+}
+
+/// `IMAGE_CHECK_NSFW_THRESHOLD` when unset: 0 of 1,182 safe pictures flagged above it (README).
+pub const NSFW_THRESHOLD_DEFAULT: f32 = 0.4;
+
+/// File name of the open_nsfw model in `<data dir>/models/`.
+pub const NSFW_MODEL_FILE: &str = "open-nsfw.onnx";
+
+/// `IMAGE_CHECK` against what is installed and configured: an explicit check that cannot run is an
+/// error, and so is a real image backend with no check at all (fail closed) unless the streamer wrote
+/// `IMAGE_CHECK=off`.
+fn resolve_image_check(
+    r: &mut Reader<'_>,
+    backend: BackendKind,
+    llm_off: bool,
+    has_vision_model: bool,
+    nsfw_model: &Path,
+) -> ImageCheckPlan {
+    let (value, origin) = r.raw_value("IMAGE_CHECK");
+    let fetch_hint = "run `draw-stream models fetch` to install it, or name the file in IMAGE_CHECK_NSFW_MODEL";
+    let plan = if value.is_empty() {
+        let real = backend != BackendKind::Demo;
+        ImageCheckPlan { nsfw: real && nsfw_model.exists(), llm: real && has_vision_model, explicit: false }
+    } else {
+        let mut plan = ImageCheckPlan { explicit: true, ..ImageCheckPlan::default() };
+        for part in value.split(',').map(|p| p.trim().to_ascii_lowercase()).filter(|p| !p.is_empty()) {
+            match part.as_str() {
+                "nsfw" => plan.nsfw = true,
+                "llm" => plan.llm = true,
+                "off" if !value.contains(',') => {}
+                other => r.err("IMAGE_CHECK", origin.clone(), format!("{other:?} is not one of nsfw, llm, off")),
+            }
+        }
+        if plan.nsfw && !nsfw_model.exists() {
+            let path = nsfw_model.display();
+            r.err(
+                "IMAGE_CHECK",
+                origin.clone(),
+                format!("includes nsfw, but its model {path} is missing: {fetch_hint}"),
+            );
+        }
+        if plan.llm && !has_vision_model {
+            r.err("IMAGE_CHECK", origin.clone(), "includes llm: set IMAGE_CHECK_MODEL to a vision model".into());
+        }
+        plan
+    };
+    if plan.llm && llm_off {
+        r.err(
+            "IMAGE_CHECK_MODEL",
+            Origin::Env,
+            "LLM_BACKEND=offline means no LLM call anywhere: choose an LLM backend for the vision check, or unset IMAGE_CHECK_MODEL".into(),
+        );
+    }
+    if backend != BackendKind::Demo && !plan.nsfw && !plan.llm && !plan.explicit {
+        let name = if backend == BackendKind::ComfyUi { "comfyui" } else { "a1111" };
+        r.err(
+            "IMAGE_CHECK",
+            origin,
+            format!(
+                "IMAGE_BACKEND={name} paints real pictures and no image check is available (fail closed): run \
+                 `draw-stream models fetch` to install the open_nsfw classifier, or set IMAGE_CHECK_MODEL to a vision \
+                 model, or write IMAGE_CHECK=off to go on air without one"
+            ),
+        );
+    }
+    plan
+}
+
 impl Settings {
     /// Validates raw values; `data_dir_override` is `--data-dir`, which wins over DATA_DIR.
     pub fn from_raw(raw: &RawConfig, data_dir_override: Option<&Path>) -> Result<Settings, ConfigErrors> {
@@ -508,13 +628,7 @@ impl Settings {
             }
         });
 
-        let data_dir = match data_dir_override {
-            Some(p) => p.to_owned(),
-            None => match r.optional("DATA_DIR") {
-                Some(d) => PathBuf::from(d),
-                None => dirs::data_dir().map(|d| d.join("draw-stream")).unwrap_or_else(|| PathBuf::from("data")),
-            },
-        };
+        let data_dir = data_dir_of(raw, data_dir_override);
 
         // A source is configured when Donation Alerts has a token (in the environment or from `login`).
         let da_token_file = data_dir.join(DA_TOKEN_FILE);
@@ -565,6 +679,19 @@ impl Settings {
             }
         }
 
+        let image_check_model = r.optional("IMAGE_CHECK_MODEL");
+        let image_check_nsfw_model = r
+            .optional("IMAGE_CHECK_NSFW_MODEL")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("models").join(NSFW_MODEL_FILE));
+        let image_check = resolve_image_check(
+            &mut r,
+            image_backend,
+            planner == PlannerKind::Offline && raw.is_set("LLM_BACKEND"),
+            image_check_model.is_some(),
+            &image_check_nsfw_model,
+        );
+
         let settings = Settings {
             da_ws_url: r.url("DA_WS_URL"),
             da_api_base: r.url("DA_API_BASE").trim_end_matches('/').to_owned(),
@@ -598,6 +725,10 @@ impl Settings {
             pixel_guidance: r.parse("PIXEL_GUIDANCE", 0.0f32, 30.0, 5.0),
             pixel_output_size: r.parse("PIXEL_OUTPUT_SIZE", 8u32, 256, 96),
             pixel_palette_colors: r.parse("PIXEL_PALETTE_COLORS", 2usize, 64, 12),
+            image_check,
+            image_check_model,
+            image_check_nsfw_model,
+            image_check_nsfw_threshold: r.parse("IMAGE_CHECK_NSFW_THRESHOLD", 0.0f32, 1.0, NSFW_THRESHOLD_DEFAULT),
             canvas_w: r.parse("CANVAS_W", 1u32, 1024, 96),
             canvas_h: r.parse("CANVAS_H", 1u32, 1024, 96),
             window_scale: r.parse("WINDOW_SCALE", 1u32, 64, 8),
@@ -696,8 +827,9 @@ impl Settings {
             BackendKind::A1111 => format!("a1111 ({})", self.a1111_url),
         };
         format!(
-            "demo feed: {}, planner: {planner}, images: {backend}, moderation: {:?}{}, api: {}:{}, data: {}",
+            "demo feed: {}, planner: {planner}, images: {backend}, image check: {}, moderation: {:?}{}, api: {}:{}, data: {}",
             if self.demo { "on" } else { "off" },
+            self.image_check.describe(),
             self.moderation_mode,
             self.moderation_rules.as_ref().map(|p| format!(" + rules in {}", p.display())).unwrap_or_default(),
             self.api_host,
@@ -728,11 +860,40 @@ mod tests {
 
     #[test]
     fn a_configured_source_uses_the_original_llm_defaults_and_no_demo() {
-        let s = settings(&[("DA_ACCESS_TOKEN", "abc")]).unwrap();
+        let s = settings(&[("DA_ACCESS_TOKEN", "abc"), ("IMAGE_CHECK", "off")]).unwrap();
         assert!(!s.demo);
         assert_eq!(s.planner, PlannerKind::Llm("ollama".into()));
         assert_eq!(s.llm_endpoint, "http://127.0.0.1:11434/v1/chat/completions");
         assert_eq!(s.image_backend, BackendKind::ComfyUi);
+    }
+
+    #[test]
+    fn a_real_image_backend_without_an_image_check_refuses_to_start_and_says_how_to_fix_it() {
+        let err = settings(&[("DA_ACCESS_TOKEN", "abc")]).unwrap_err().to_string();
+        assert!(err.contains("IMAGE_CHECK") && err.contains("draw-stream models fetch"), "{err}");
+        assert!(err.contains("IMAGE_CHECK=off") && err.contains("IMAGE_CHECK_MODEL"), "{err}");
+        let off = settings(&[("COMFYUI_URLS", "http://gpu:8188"), ("IMAGE_CHECK", "off")]).unwrap();
+        assert_eq!(off.image_check, ImageCheckPlan { nsfw: false, llm: false, explicit: true });
+
+        // A vision model alone is a check; it needs an LLM.
+        let s = settings(&[("A1111_URL", "http://gpu:7860"), ("IMAGE_CHECK_MODEL", "qwen2.5vl:7b")]).unwrap();
+        assert_eq!(s.image_check.describe(), "llm");
+        let err =
+            settings(&[("IMAGE_CHECK_MODEL", "qwen2.5vl:7b"), ("LLM_BACKEND", "offline"), ("IMAGE_CHECK", "llm")])
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("LLM_BACKEND=offline"), "{err}");
+
+        // Named explicitly, a check must be able to run, on the demo backend too.
+        let err = settings(&[("IMAGE_CHECK", "nsfw")]).unwrap_err().to_string();
+        assert!(err.contains("open-nsfw.onnx") && err.contains("is missing") && err.contains("models fetch"), "{err}");
+        let err = settings(&[("IMAGE_CHECK", "llm")]).unwrap_err().to_string();
+        assert!(err.contains("set IMAGE_CHECK_MODEL"), "{err}");
+        let err = settings(&[("IMAGE_CHECK", "nsfw,clip")]).unwrap_err().to_string();
+        assert!(err.contains("\"clip\" is not one of nsfw, llm, off"), "{err}");
+
+        // Left unset, the demo's own pictures skip it.
+        assert_eq!(settings(&[]).unwrap().image_check, ImageCheckPlan::default());
     }
 
     #[test]

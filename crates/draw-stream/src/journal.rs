@@ -158,6 +158,9 @@ pub struct Donation {
     pub negative_prompt: Option<String>,
     #[serde(skip)]
     pub seed: Option<i64>,
+    /// What the image check said about the generated picture (`passed: nsfw,llm`, `flagged`,
+    /// `approved by a moderator`); `None` before it ran.
+    pub image_check: Option<String>,
 }
 
 /// Result of [`Journal::insert`].
@@ -180,6 +183,7 @@ pub struct Update {
     pub seed: Option<i64>,
     pub image_png: Option<Vec<u8>>,
     pub document: Option<String>,
+    pub image_check: Option<String>,
 }
 
 /// A donation that arrived malformed, journaled straight as `failed` (the caller masks the texts).
@@ -255,7 +259,21 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 const COLUMNS: &str = "id, source, source_id, state, donor_masked, message_masked, amount, currency, amount_user, \
      received_at, updated_at, reason, verdict, category, card_text, card_pending, prompt, shown_at, \
      (SELECT COUNT(*) FROM shows s WHERE s.donation_id = donations.id AND s.kind = 'drawing'), \
-     message_type, message, donor, negative_prompt, seed";
+     message_type, message, donor, negative_prompt, seed, image_check";
+
+/// Columns added after the first release, for journals written by an older version.
+const ADDED_COLUMNS: &[(&str, &str)] = &[("image_check", "TEXT")];
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let mut st = conn.prepare("SELECT name FROM pragma_table_info('donations')")?;
+    let have: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_>>()?;
+    for (name, ty) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE donations ADD COLUMN {name} {ty};"))?;
+        }
+    }
+    Ok(())
+}
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -288,6 +306,7 @@ fn row_to_donation(r: &Row<'_>) -> rusqlite::Result<Donation> {
         raw_donor: r.get(21)?,
         negative_prompt: r.get(22)?,
         seed: r.get(23)?,
+        image_check: r.get(24)?,
     })
 }
 
@@ -310,6 +329,7 @@ impl Journal {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(Journal { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -410,7 +430,8 @@ impl Journal {
                reason = COALESCE(?5, reason), verdict = COALESCE(?6, verdict), category = COALESCE(?7, category), \
                card_text = COALESCE(?8, card_text), card_pending = CASE WHEN ?9 THEN 1 ELSE card_pending END, \
                prompt = COALESCE(?10, prompt), negative_prompt = COALESCE(?11, negative_prompt), seed = COALESCE(?12, seed), \
-               image_png = COALESCE(?13, image_png), document = COALESCE(?14, document) \
+               image_png = COALESCE(?13, image_png), document = COALESCE(?14, document), \
+               image_check = COALESCE(?15, image_check) \
              WHERE id = ?1 AND state = ?2 AND working = 1",
             params![
                 id,
@@ -426,7 +447,8 @@ impl Journal {
                 u.negative_prompt,
                 u.seed,
                 u.image_png,
-                u.document
+                u.document,
+                u.image_check
             ],
         )?;
         Ok(n == 1)
@@ -625,10 +647,13 @@ impl Journal {
         Ok(n + cards)
     }
 
-    /// A moderator's approval: `held` → `moderated`.
+    /// A moderator's approval: `held` → `moderated` for a held request; a picture held by the image
+    /// check (the row has its image) goes on to `generated` and is not checked again.
     pub fn approve(&self, id: i64) -> Result<bool> {
         let n = self.lock().execute(
-            "UPDATE donations SET state = 'moderated', verdict = 'approved', reason = 'approved by a moderator', updated_at = ?2 \
+            "UPDATE donations SET state = CASE WHEN image_png IS NULL THEN 'moderated' ELSE 'generated' END, \
+               image_check = CASE WHEN image_png IS NULL THEN image_check ELSE 'approved by a moderator' END, \
+               verdict = 'approved', reason = 'approved by a moderator', updated_at = ?2 \
              WHERE id = ?1 AND state = 'held'",
             params![id, now()],
         )?;

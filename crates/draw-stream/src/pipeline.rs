@@ -356,13 +356,61 @@ pub(crate) fn encode_rgb_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<
     Ok(out)
 }
 
-/// Pixelizes the image and plans the strokes, on a blocking thread.
+/// Runs every configured image check on a picture not yet checked or approved. `Err` is the
+/// outcome for a flagged picture: `held` for a moderator, with the reason (`image check: …`).
+async fn check_image(app: &App, d: &Donation, png: &[u8]) -> Result<Option<String>, Outcome> {
+    if app.image_checks.is_empty() || d.image_check.is_some() {
+        return Ok(None);
+    }
+    let verdict = app.image_checks.check(png).await;
+    {
+        let mut h = app.health.write().unwrap_or_else(|p| p.into_inner());
+        let ic = &mut h.image_check;
+        ic.checked += 1;
+        ic.flagged += u64::from(verdict.flagged);
+        for run in &verdict.runs {
+            ic.last_ms.insert(run.name.clone(), run.elapsed.as_secs_f64() * 1e3);
+            match &run.result {
+                Err(e) => ic.failing.insert(run.name.clone(), e.to_string()),
+                Ok(_) => ic.failing.remove(&run.name),
+            };
+            let result = match &run.result {
+                Ok(f) if f.flagged => "flagged",
+                Ok(_) => "passed",
+                Err(_) => "failed",
+            };
+            metrics::histogram!("drawstream_image_check_seconds", "check" => run.name.clone())
+                .record(run.elapsed.as_secs_f64());
+            metrics::counter!("drawstream_image_checks_total", "check" => run.name.clone(), "result" => result)
+                .increment(1);
+        }
+    }
+    if verdict.flagged {
+        warn!(donation = d.id, reason = %verdict.reason, "picture held for a moderator");
+        return Err(Outcome::to(
+            State::Held,
+            Update {
+                reason: Some(verdict.reason),
+                category: verdict.category,
+                image_check: Some("flagged".into()),
+                ..Update::default()
+            },
+        ));
+    }
+    Ok(Some(format!("passed: {}", app.image_checks.names().join(","))))
+}
+
+/// Checks the picture, then pixelizes it and plans the strokes on a blocking thread.
 async fn convert(app: &App, d: &Donation) -> Outcome {
     let id = d.id;
     let png = match app.journal.call(move |j| j.image(id)).await {
         Ok(Some(png)) => png,
         Ok(None) => return Outcome::fail("generated image missing from the journal"),
         Err(e) => return Outcome::fail(format!("journal read failed: {e}")),
+    };
+    let image_check = match check_image(app, d, &png).await {
+        Ok(note) => note,
+        Err(held) => return held,
     };
     let converter = app.converter.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -373,7 +421,7 @@ async fn convert(app: &App, d: &Donation) -> Outcome {
     match result {
         Ok(Ok(c)) => {
             info!(donation = id, quality = %c.quality, "pixelized");
-            Outcome::to(State::Ready, Update { document: Some(c.document_json), ..Update::default() })
+            Outcome::to(State::Ready, Update { document: Some(c.document_json), image_check, ..Update::default() })
         }
         Ok(Err(e)) => Outcome::fail(format!("conversion failed: {e}")),
         Err(e) if e.is_panic() => Outcome::fail(format!("conversion panicked: {}", panic_message(e.into_panic()))),

@@ -41,6 +41,8 @@ pub struct Seams {
     pub planner: Arc<dyn ScenePlanner>,
     pub backend: Arc<dyn ImageBackend>,
     pub converter: Arc<dyn crate::convert::Converter>,
+    /// The checks on every generated picture (empty: none).
+    pub image_checks: generation::ImageChecks,
 }
 
 impl Seams {
@@ -55,6 +57,7 @@ impl Seams {
                 duration_ms: s.draw_duration.as_millis() as u64,
                 caption: "All for you".into(),
             }),
+            image_checks: crate::models::image_checks(s)?,
         })
     }
 }
@@ -88,7 +91,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         tracing::info!(rows = recovered, "recovered rows left in progress by the last run");
     }
 
-    let Seams { planner, backend, converter } = seams;
+    let Seams { planner, backend, converter, image_checks } = seams;
     let health = Health::default();
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
 
@@ -98,6 +101,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         planner,
         backend,
         converter,
+        image_checks,
         rules,
         wake: Wake::default(),
         control: StageControl::default(),

@@ -219,6 +219,7 @@ mod tests {
             raw_donor: format!("donor{id}"),
             negative_prompt: None,
             seed: None,
+            image_check: None,
         }
     }
 

@@ -74,8 +74,12 @@ async fn a_panicking_or_failing_stage_fails_one_donation_and_the_pipeline_contin
         ("FRAME_RATE", "200"),
     ]);
     let settings = Settings::from_raw(&raw, Some(dir.path())).unwrap();
-    let seams =
-        Seams { planner: Arc::new(FragilePlanner), backend: Arc::new(TinyBackend), converter: Arc::new(OnePixel) };
+    let seams = Seams {
+        planner: Arc::new(FragilePlanner),
+        backend: Arc::new(TinyBackend),
+        converter: Arc::new(OnePixel),
+        image_checks: Default::default(),
+    };
     let shutdown = tokio_util::sync::CancellationToken::new();
     let app = service::build_with(settings, seams, shutdown.clone()).await.unwrap();
     let running = tokio::spawn(service::run(app.clone()));
@@ -151,7 +155,12 @@ async fn skip_while_painting_and_clear_interrupt_the_image_server() {
     let raw = RawConfig::from_pairs([("DEMO", "0"), ("API_PORT", port.as_str()), ("FRAME_RATE", "200")]);
     let settings = Settings::from_raw(&raw, Some(dir.path())).unwrap();
     let backend = Arc::new(SlowBackend::default());
-    let seams = Seams { planner: Arc::new(FragilePlanner), backend: backend.clone(), converter: Arc::new(OnePixel) };
+    let seams = Seams {
+        planner: Arc::new(FragilePlanner),
+        backend: backend.clone(),
+        converter: Arc::new(OnePixel),
+        image_checks: Default::default(),
+    };
     let shutdown = tokio_util::sync::CancellationToken::new();
     let app = service::build_with(settings, seams, shutdown.clone()).await.unwrap();
     let running = tokio::spawn(service::run(app.clone()));

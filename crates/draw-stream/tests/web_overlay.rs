@@ -278,8 +278,8 @@ async fn hide_blanks_the_overlay_within_a_frame_and_show_brings_it_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_held_requests_words_stay_off_the_overlay_until_a_moderator_approves_it() {
     let dir = tempfile::tempdir().unwrap();
-    let svc = Service::start(dir.path(), &env_with(&[("MODERATION_MODE", "approve-all"), ("SHOW_DURATION_SEC", "30")]))
-        .await;
+    let svc =
+        Service::start(dir.path(), &env_with(&[("MODERATION_MODE", "approve-all"), ("SHOW_DURATION_SEC", "30")])).await;
     let key = overlay_key(&svc);
     let id = svc.donate("a purple walrus named Gerald").await;
     svc.wait_state(id, "held", T).await;

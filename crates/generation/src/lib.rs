@@ -12,6 +12,8 @@
 //!   from the Rust type, strict validation, retries with backoff, and fail-closed errors.
 //! * [`chat`] — one OpenAI-compatible chat-completions endpoint: the call, error classes, retries.
 //! * [`clip`] — counts CLIP tokens with the real BPE vocabulary and fits prompts into the 77-token window.
+//! * [`imagecheck`] — the check on the generated picture: the [`ImageCheck`] seam, the vision LLM check,
+//!   and [`ImageChecks`], which runs them all and fails closed.
 //! * [`demo`] — procedural pixel-art scenes that look like pixel-art-xl output, for `DEMO` mode and tests.
 //! * [`comfyui`] — SDXL + pixel-art-xl on one or more ComfyUI servers (HTTP + WebSocket).
 //! * [`a1111`] — the same on AUTOMATIC1111 / Forge (`/sdapi/v1/txt2img`).
@@ -24,6 +26,7 @@ pub mod chat;
 pub mod clip;
 pub mod comfyui;
 pub mod demo;
+pub mod imagecheck;
 pub mod llm;
 pub mod offline;
 mod remote;
@@ -31,6 +34,7 @@ mod remote;
 pub use a1111::{A1111Backend, A1111Config};
 pub use comfyui::{ComfyUiBackend, ComfyUiConfig};
 pub use demo::{demo_scene, DemoBackend};
+pub use imagecheck::{CheckError, ImageCheck, ImageChecks, ImageFinding, ImageVerdict, VisionCheck, VisionConfig};
 pub use llm::{LlmConfig, LlmPlanner};
 pub use offline::OfflinePlanner;
 
