@@ -15,8 +15,16 @@ async fn skip_ends_the_drawing_on_screen_and_the_next_one_starts() {
     let first = svc.donate("a long drawing").await;
     let second = svc.donate("the next drawing").await;
     svc.wait_state(first, "showing", T).await;
-    let q = svc.get("/queue").await;
-    assert_eq!(q["active"]["journal_id"], first);
+    // `/queue` follows the show loop's snapshot, a tick behind the journal: wait for it to say so.
+    let deadline = std::time::Instant::now() + T;
+    let q = loop {
+        let q = svc.get("/queue").await;
+        if q["active"]["journal_id"] == first {
+            break q;
+        }
+        assert!(std::time::Instant::now() < deadline, "/queue never showed the drawing on screen: {q}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(q["phase"], "drawing");
     assert!(q["progress"].as_f64().unwrap() < 0.5);
 
@@ -109,16 +117,31 @@ async fn hide_blanks_the_stage_and_freezes_the_drawing_until_show() {
     let id = svc.donate("a hot air balloon").await;
     svc.wait_state(id, "showing", T).await;
     assert_eq!(svc.post("/stage/hide", None).await.0, 202);
-    let a = svc.get("/queue").await;
-    assert_eq!(a["hidden"], true);
+    // `/queue` follows the show loop a tick behind: wait until it reports the frozen drawing (the same
+    // progress twice, 100 ms apart), then check it stays frozen.
+    let deadline = std::time::Instant::now() + T;
+    let a = loop {
+        let a = svc.get("/queue").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let again = svc.get("/queue").await;
+        if a["hidden"] == true && a["active"]["journal_id"] == id && a["progress"] == again["progress"] {
+            break again;
+        }
+        assert!(std::time::Instant::now() < deadline, "the drawing never froze: {a} then {again}");
+    };
     tokio::time::sleep(Duration::from_millis(700)).await;
     let b = svc.get("/queue").await;
     assert_eq!(a["progress"], b["progress"], "the drawing does not advance while hidden");
     assert_eq!(svc.post("/stage/show", None).await.0, 202);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let c = svc.get("/queue").await;
-    assert_eq!(c["hidden"], false);
-    assert!(c["progress"].as_f64() > b["progress"].as_f64(), "it continues after show: {b} then {c}");
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let c = svc.get("/queue").await;
+        if c["hidden"] == false && c["progress"].as_f64() > b["progress"].as_f64() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "it never continued after show: {b} then {c}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Decodes a PNG frame from the API into RGB pixels.
