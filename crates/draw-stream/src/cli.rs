@@ -546,7 +546,16 @@ fn endpoint(cli: &Cli) -> Result<(String, String), Failure> {
         .host
         .clone()
         .unwrap_or_else(|| settings.as_ref().map(|s| s.client_host()).unwrap_or_else(|| "127.0.0.1".into()));
-    let port = cli.client.port.or(settings.as_ref().map(|s| s.api_port)).unwrap_or(8080);
+    let mut port = cli.client.port.or(settings.as_ref().map(|s| s.api_port)).unwrap_or(8080);
+    if port == 0 {
+        // API_PORT=0: the service wrote the port it took into the data dir.
+        let file = settings.as_ref().map(|s| s.data_dir.join(crate::service::API_PORT_FILE));
+        port = file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| Failure::usage("API_PORT is 0 and no running service wrote its port: pass --port"))?;
+    }
     let base = if host.starts_with("http://") || host.starts_with("https://") {
         host.trim_end_matches('/').to_owned()
     } else {

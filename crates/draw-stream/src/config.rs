@@ -217,7 +217,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("GENERATION_LOOKAHEAD", Some("2"), "drawings generated ahead of the screen"),
     // Service
     ("API_HOST", Some("127.0.0.1"), "control API bind address (loopback by default)"),
-    ("API_PORT", Some("8080"), "control API port"),
+    ("API_PORT", Some("8080"), "control API port (0: any free port; the one taken is written to <data dir>/api-port)"),
     ("API_TOKEN", None, "control API bearer token (default: generated into <data dir>/api-token)"),
     ("OVERLAY_KEY", None, "key of the OBS overlay page (default: generated into <data dir>/overlay-key)"),
     ("DATA_DIR", None, "journal, tokens and gallery (default: the OS data dir)"),
@@ -749,7 +749,7 @@ impl Settings {
             card_failed_en: r.string("CARD_FAILED_EN"),
             card_failed_ru: r.string("CARD_FAILED_RU"),
             api_host: r.string("API_HOST"),
-            api_port: r.parse("API_PORT", 1u16, 65_535, 8080),
+            api_port: r.parse("API_PORT", 0u16, 65_535, 8080),
             api_token: r.optional("API_TOKEN"),
             overlay_key: r.optional("OVERLAY_KEY"),
             data_dir,

@@ -116,6 +116,9 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
     }))
 }
 
+/// `<data dir>/api-port`: the port the control API listens on.
+pub const API_PORT_FILE: &str = "api-port";
+
 /// Runs every task until the shutdown token is cancelled, then waits for them to finish.
 pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
     let s = &app.settings;
@@ -123,7 +126,13 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (API_HOST/API_PORT)"))?;
-    tracing::info!(%addr, "{}", s.summary());
+    // The port really taken (API_PORT=0 picks a free one), for clients and tests: written before the
+    // API answers, so whoever sees `/health` answer can trust the file.
+    let local = listener.local_addr().context("the API socket has no address")?;
+    let port_file = s.data_dir.join(API_PORT_FILE);
+    std::fs::write(&port_file, format!("{}\n", local.port()))
+        .with_context(|| format!("cannot write {}", port_file.display()))?;
+    tracing::info!(addr = %local, "{}", s.summary());
     if s.demo {
         tracing::info!("DEMO mode: sample donations are generated (set DEMO=0 or configure Donation Alerts to stop)");
     }

@@ -41,8 +41,12 @@ async fn pause_stops_new_drawings_and_resume_starts_them() {
     assert_eq!(svc.post("/queue/pause", None).await.0, 202);
     let id = svc.donate("a paused cat").await;
     svc.wait_state(id, "ready", T).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // No sleep-and-hope: a later donation going all the way to `ready` is the clock. The show loop
+    // ran many ticks meanwhile, and the first drawing still has not started.
+    let later = svc.donate("a paused dog").await;
+    svc.wait_state(later, "ready", T).await;
     assert_eq!(svc.donation(id).await["state"], "ready", "nothing starts while paused");
+    assert_eq!(svc.donation(id).await["show_count"], 0);
     assert_eq!(svc.get("/queue").await["paused"], true);
     assert_eq!(svc.post("/queue/resume", None).await.0, 202);
     svc.wait_state(id, "shown", T).await;
@@ -82,8 +86,13 @@ async fn in_approve_all_mode_held_donations_wait_for_a_moderator() {
     let drop = svc.donate("a grumpy robot").await;
     svc.wait_state(keep, "held", T).await;
     svc.wait_state(drop, "held", T).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A later, blocked request is refused and its card is shown: the pipeline and the screen moved
+    // on, and the held rows did not move by themselves.
+    let blocked = svc.donate("draw porn").await;
+    svc.wait_for(blocked, "refused with its card shown", T, |d| d["state"] == "refused" && d["card_pending"] == false)
+        .await;
     assert_eq!(svc.donation(keep).await["state"], "held", "held rows do not move by themselves");
+    assert_eq!(svc.donation(drop).await["state"], "held");
 
     assert_eq!(svc.post(&format!("/donations/{keep}/approve"), None).await.0, 202);
     assert_eq!(svc.post(&format!("/donations/{drop}/deny"), None).await.0, 202);

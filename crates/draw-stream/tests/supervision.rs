@@ -65,10 +65,9 @@ impl Converter for OnePixel {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_panicking_or_failing_stage_fails_one_donation_and_the_pipeline_continues() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let raw = RawConfig::from_pairs([
         ("DEMO", "0"),
-        ("API_PORT", port.as_str()),
+        ("API_PORT", "0"),
         ("SHOW_DURATION_SEC", "0"),
         ("CARD_DURATION_SEC", "0"),
         ("FRAME_RATE", "200"),
@@ -151,8 +150,7 @@ impl ImageBackend for SlowBackend {
 #[tokio::test(flavor = "multi_thread")]
 async fn skip_while_painting_and_clear_interrupt_the_image_server() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let raw = RawConfig::from_pairs([("DEMO", "0"), ("API_PORT", port.as_str()), ("FRAME_RATE", "200")]);
+    let raw = RawConfig::from_pairs([("DEMO", "0"), ("API_PORT", "0"), ("FRAME_RATE", "200")]);
     let settings = Settings::from_raw(&raw, Some(dir.path())).unwrap();
     let backend = Arc::new(SlowBackend::default());
     let seams = Seams {
@@ -190,6 +188,16 @@ async fn skip_while_painting_and_clear_interrupt_the_image_server() {
             assert!(Instant::now() < deadline, "donation {id} is not being painted");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    };
+    // The service took a free port itself (API_PORT=0) and wrote it into the data dir.
+    let port_file = dir.path().join("api-port");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let port: u16 = loop {
+        if let Some(p) = std::fs::read_to_string(&port_file).ok().and_then(|t| t.trim().parse().ok()) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "the service never wrote its port");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let http = reqwest::Client::new();
     let post = |path: &str| http.post(format!("http://127.0.0.1:{port}{path}")).bearer_auth(&app.api_token).send();

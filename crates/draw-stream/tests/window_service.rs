@@ -19,7 +19,6 @@ async fn with_a_display_the_service_draws_the_show_in_its_window() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_draw-stream"))
         .args(["run", "--data-dir"])
         .arg(dir.path())
@@ -28,7 +27,7 @@ async fn with_a_display_the_service_draws_the_show_in_its_window() {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", dir.path())
         .env("DISPLAY", &display)
-        .env("API_PORT", port.to_string())
+        .env("API_PORT", "0")
         .env("DISPLAY_WIDTH", "1280")
         .env("DISPLAY_HEIGHT", "720")
         .env("FRAME_RATE", "30")
@@ -43,7 +42,9 @@ async fn with_a_display_the_service_draws_the_show_in_its_window() {
     let mut last = serde_json::Value::Null;
     let fps = loop {
         assert!(child.try_wait().unwrap().is_none(), "the service exited");
-        if let Ok(token) = std::fs::read_to_string(dir.path().join("api-token")) {
+        // The service picks a free port (API_PORT=0) and writes it before the API answers.
+        let port = std::fs::read_to_string(dir.path().join("api-port")).ok().and_then(|t| t.trim().parse::<u16>().ok());
+        if let (Ok(token), Some(port)) = (std::fs::read_to_string(dir.path().join("api-token")), port) {
             if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/queue")).bearer_auth(token.trim()).send().await {
                 last = r.json().await.unwrap_or_default();
                 let fps = last["window_fps"].as_f64().unwrap_or(0.0);

@@ -18,7 +18,8 @@ pub struct Service {
     env: Vec<(String, String)>,
 }
 
-/// A free loopback port.
+/// A loopback port nobody listens on right now (for a server that must be down; the service itself
+/// picks its own port with API_PORT=0, so nothing can take it between here and there).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -46,17 +47,14 @@ pub fn env_with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str
 }
 
 impl Service {
-    /// Starts the binary on a fresh port with `env` and waits for `/health`.
+    /// Starts the binary with `env`; it picks a free port itself (API_PORT=0) and reports it in
+    /// `<data dir>/api-port`. Waits for `/health`.
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Service {
-        Self::start_on(data_dir, free_port(), env).await
-    }
-
-    pub async fn start_on(data_dir: &Path, port: u16, env: &[(&str, &str)]) -> Service {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let child = spawn(data_dir, port, &env);
+        let child = spawn(data_dir, &env);
         let mut s = Service {
             child,
-            port,
+            port: 0,
             data_dir: data_dir.to_owned(),
             token: String::new(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
@@ -73,14 +71,25 @@ impl Service {
         let _ = self.child.wait();
     }
 
-    /// Starts the same service again (same data dir, port and environment).
+    /// Starts the same service again (same data dir and environment; it may take another port).
     pub async fn restart(&mut self) {
-        self.child = spawn(&self.data_dir, self.port, &self.env);
+        self.child = spawn(&self.data_dir, &self.env);
         self.wait_healthy().await;
     }
 
     async fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let port_file = self.data_dir.join("api-port");
+        self.port = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("service exited during start-up: {status}");
+            }
+            if let Some(port) = std::fs::read_to_string(&port_file).ok().and_then(|t| t.trim().parse().ok()) {
+                break port;
+            }
+            assert!(Instant::now() < deadline, "service never reported its port in {}", port_file.display());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("service exited during start-up: {status}");
@@ -156,7 +165,9 @@ impl Drop for Service {
     }
 }
 
-fn spawn(data_dir: &Path, port: u16, env: &[(String, String)]) -> Child {
+fn spawn(data_dir: &Path, env: &[(String, String)]) -> Child {
+    // A stale file from an earlier run must not be mistaken for this run's port.
+    let _ = std::fs::remove_file(data_dir.join("api-port"));
     let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("service.log")).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_draw-stream"));
     cmd.args(["run", "--headless", "--data-dir"])
@@ -165,7 +176,7 @@ fn spawn(data_dir: &Path, port: u16, env: &[(String, String)]) -> Child {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", data_dir)
-        .env("API_PORT", port.to_string())
+        .env("API_PORT", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
