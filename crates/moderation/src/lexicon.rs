@@ -28,16 +28,49 @@ pub(crate) enum Effect {
     /// An idiom that uses an anatomical mat noun without meaning anatomy ("иди на хуй"): drops the
     /// `sexual` block of matches inside it; the profanity of the root stays.
     NotSexual,
+    /// Praise of an attack or its author ("as a hero", "с нимбом", "легенда", "так им и надо"): fine
+    /// alone; `extremism` together with [`Effect::Violent`].
+    Glorify,
+    /// A terror attack or mass killing named in ordinary words ("теракт", "a shooter", "взрыв в
+    /// толпе"): `extremism` together with [`Effect::Glorify`] (blocks alone only when it is gore).
+    Violent,
+    /// A means of self-harm that has innocent uses (a noose, sleeping pills, a blade): `self_harm`
+    /// together with [`Effect::HarmMood`].
+    HarmMeans,
+    /// Despair or farewell ("всё достало", "простите меня", "depressing"): `self_harm` together with
+    /// [`Effect::HarmMeans`].
+    HarmMood,
+    /// A wink ("ну ты понял", "if you know what I mean", "смотрит в камеру"): with a suggestive act
+    /// ("сосёт банан") the text is `sexual`; with a word about children, `minors`.
+    Innuendo,
+    /// Something innocent that a request can make suggestive ("сосёт банан", "в одном полотенце",
+    /// "posing like a model", "a tiny skirt"): `sexual` with [`Effect::Innuendo`]; `minors` with a word
+    /// about children and a wink or a second such act. A kid with a lollipop stays a kid with a lollipop.
+    SuggestiveAct,
+    /// An adult in a role over a child (a teacher, a coach, an uncle, "взрослый дядя"): with a word
+    /// about children and [`Effect::Intimacy`], `minors`.
+    AdultRole,
+    /// A romantic or bedroom setting ("в постели", "on a date", "kissing"): fine alone; see
+    /// [`Effect::AdultRole`].
+    Intimacy,
+    /// A slang word that is a drug only sometimes ("косяк", "бошки", "гриндер", "дунем"): two
+    /// different ones in a text are `drugs`.
+    DrugHint,
 }
 
-use Category::{Gore, Hate, Minors, SelfHarm, Sexual};
-use Effect::{Allow, Block, MinorContext, NotSexual, Profanity, Suggestive};
+use Category::{Drugs, Extremism, Gore, Hate, Minors, SelfHarm, Sexual};
+use Effect::{
+    AdultRole, Allow, Block, DrugHint, Glorify, HarmMeans, HarmMood, Innuendo, Intimacy, MinorContext, NotSexual,
+    Profanity, Suggestive, SuggestiveAct, Violent,
+};
 
 const SEX: Effect = Block(Sexual);
 const MIN: Effect = Block(Minors);
 const GORE: Effect = Block(Gore);
 const HATE: Effect = Block(Hate);
 const HARM: Effect = Block(SelfHarm);
+const DRUG: Effect = Block(Drugs);
+const EXT: Effect = Block(Extremism);
 
 /// Russian entries (matched on words that contain Cyrillic letters or only Cyrillic look-alikes).
 pub(crate) const RU: &[(&str, Effect)] = &[
@@ -79,6 +112,7 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     // --- other rude words (drawable, masked) ---
     ("^сук(а|и|у|е|ой|ою|ам|ами|ах|ин|ина|ины|ину|ином|ины)$", Profanity),
     ("^сучк(а|у|ой|е)$", Profanity),
+    ("^суч(ий|ья|ье|ьи|ьего|ьей|ью|ьим|ьих|ьими|ьему)$", Profanity),
     ("(породист|племенн)~ сук(а|и|у|е|ой)$", Allow), // a female dog
     ("^сук(а|и|у|е|ой) (немецк|овчар|собак|лайк|такс|пород|бульдог|терьер|спаниел)~", Allow),
     ("^(на|с|со|по) сучк(е|а|у|ам|ах)$", Allow), // on a twig
@@ -104,7 +138,11 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^порев(о|а|у)$", SEX),
     ("^эроти~", SEX),
     ("^гол(ая|ый|ое|ые|ую|ой|ого|ому|ым|ыми|ых|ышом|енькая|енький|енькие|енькую)$", SEX),
-    ("гол~ (дерев|ветк|ветв|скал|стен|камн|пол|земл|степ|правд|кирпич|провод|рук|корол|берег|равнин|пустын|холм|гор)~", Allow),
+    (
+        "гол~ (дерев|ветк|ветв|скал|стен|камн|пол|земл|степ|правд|кирпич|провод|рук|корол|берег|равнин|пустын|\
+         холм|гор)~",
+        Allow,
+    ),
     ("^обнаж~", SEX),
     ("обнаж~ (меч|клинок|шпаг|саб|оруж|кинжал|стал)~", Allow),
     ("^раздет(ая|ый|ые|ую|ой|ого|ым|ыми|ых|ое)$", SEX),
@@ -225,11 +263,19 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^обезглав~", GORE),
     ("^(отруб|отрез|оторв|отпил|отпилива)~ (~ )?(голов|рук|ног|конечност|пальц|палец|уш|ух)~", GORE),
     ("^(вскрыт|проломлен|размозжен|расколот|пробит)~ череп~", GORE),
-    ("^(сдира|содра|сдер)~ (~ )?кож(у|а)$", GORE),
+    ("^(сдира|содра|сдер)~ (~ )?(кож(у|а)|шкур(у|а))$", GORE),
     ("^жмур(а|ы|ов|ик|ики|иков|у|ом)?$", GORE), // slang: a corpse
     ("^(разделыва|разделал|расчленя)~ (~ )?(тел|труп|человек|жертв|люд)~", GORE),
-    ("^(сжига|сожж|сжеч|сожг|сгор|горит|горят|горел|сдира|содра|похорон|закопа|замурова|освежева|варят|сварил)~ заживо$", GORE),
-    ("^заживо (сжига|сожж|сожг|сгор|горит|горят|горел|похорон|закопа|замурова|освежева)~", GORE),
+    (
+        "^(сжига|сожж|сжеч|сожг|сгор|горит|горят|горел|сдира|содра|похорон|закопа|замурова|освежева|варят|\
+         сварил)~ (заживо|живьем)$",
+        GORE,
+    ),
+    (
+        "^(заживо|живьем) (сжига|сожж|сожг|сгор|горит|горят|горел|похорон|закопа|замурова|освежева|сдира|содра|\
+         сдер)~",
+        GORE,
+    ),
     ("(человек~|люд~|тел~|мужчин~|женщин~|стример~) без кожи$", GORE),
     ("^освежеван~", GORE),
     ("^вспорот~ (живот|брюх|горл|тел|грудь|грудн|кишк)~", GORE),
@@ -252,6 +298,41 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^изуродован~", GORE),
     ("^изувеч~", GORE),
     ("^мертв~ (тел|трупы)~", GORE),
+    ("^человеческ~ (пальц|палец|мяс|плот|кост|глаз|уш|ух|рук|ног|голов|орган|кишк|сердц|мозг|кож)~", GORE),
+    ("^утопленни(к|ц)~", GORE),
+    ("^(обугленн|распухш|разлагающ~|гниющ)~ (~ )?(кож|тел|труп|лиц|человек|мертвец)~", GORE),
+    // animals or people crushed, microwaved, run over; eyes gouged (more gore)
+    (
+        "^(кот|кота|кошку|котенка|котят|котенок|собаку|щенка|щенков|пса|хомяка|попугая|кролика|животное|животных|птицу|\
+         ежика|ребенка|младенца|человека) (~ ){0,1}(засунули|засунул|засунула|запихнули|запихнул|запихала|кинули|кинул|\
+         бросили|бросил|положили|сунули|засовывают|запихивают) (в )?(микроволновк|блендер|мясорубк|стиральн|кипят|печь|топк)~",
+        GORE,
+    ),
+    (
+        "^(засунули|засунул|засунула|запихнули|запихнул|кинули|бросили|положили|сунули|засовывают|запихивают) \
+         (кот|кота|кошку|котенка|котят|собаку|щенка|пса|хомяка|попугая|кролика|животное|птицу|ежика|ребенка|младенца) \
+         (в )?(микроволновк|блендер|мясорубк|стиральн|кипят|печь|топк)~",
+        GORE,
+    ),
+    (
+        "^(переехал|переехала|переехало|переехали|раздавил|раздавила|раздавило|раздавили|задавил|задавила|\
+         задавило) (~ ){0,1}(поезд|машин|грузовик|трамва|каток|автобус|электричк|танк)~",
+        GORE,
+    ),
+    (
+        "^(выковыр|выдавл|выкалыв|выколо|выколол|вырыва|вырвал|выдира|выдрал|выреза|вырезал)~ (~ ){0,1}(глаз|\
+         глаза|глазное|язык|сердце|ногти)$",
+        GORE,
+    ),
+    ("^череп~ (~ )?(треснул~|трескается|раскол~|размозж~|проломл~|лопнул~|хрустит|хрустнул)", GORE),
+    ("^(забит|замучен|затоптан|запинан|растерзан|разорван|разодран)~ (до смерти|насмерть)$", GORE),
+    (
+        "^(забил|забили|запинал~|затоптал~|замучил~|задушил~|утопил~|сжег|сожгли|разорвал~|\
+         разодрал~) (~ ){0,1}(до смерти|насмерть)$",
+        GORE,
+    ),
+    ("^(по одному|по одному пальцу) (отруба|отреза|отрыва|отпилива)~", GORE),
+    ("^(отруба|отреза|отрыва|отпилива|откусыва)~ (~ ){0,1}(пальц|палец|пальчик)~", GORE),
     // --- hate ---
     ("пид[оа]?р", HATE),
     ("^~скипидар~$", Allow), // turpentine
@@ -275,11 +356,18 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     // a people drawn as vermin or animals
     (
         "^(евре|жид|негр|черн|мусульман|кавказ|таджик|узбек|киргиз|цыган|хохл|украин|москал|русск|азиат|мигрант|\
-         гастарбайтер|чурок|чурк|хач|китайц|геев|гомик|араб)~ (в виде|как|это) (тарака|крыс|обезьян|свин|\
-         вш|паразит|насеком|животн|скот|собак|червей|черв|террорист)~",
+         гастарбайтер|чурок|чурк|хач|китайц|геев|гомик|араб)~ (в виде|как|это) (~ )?(тарака|крыс|обезьян|свин|\
+         вш|паразит|насеком|животн|скот|собак|червей|черв|террорист|звер|макак|горилл|шимпанз|баран|осл|гиен|шакал|тл)~",
         HATE,
     ),
     ("^узкоглаз~", HATE),
+    (
+        "^(евре|жид|негр|черн|мусульман|кавказ|таджик|узбек|киргиз|цыган|хохл|украин|москал|азиат|мигрант|\
+         гастарбайтер|чурок|чурк|хач|китайц|геев|гомик|араб)~ (~ ){0,1}в (клетк|зоопарк|вольер)~",
+        HATE,
+    ),
+    ("^чурбан(ы|ов|ам|ами|ах)$", HATE), // the plural, for people; a чурбан is also a block of wood
+    ("^понаех(али|ал|ала|авш~)$", HATE),
     ("^черножоп~", HATE),
     ("^черномаз~", HATE),
     ("^даун(ы|а|у|ом|ов|ам|ами|ах)?$", HATE),
@@ -307,6 +395,30 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^(вскр|пореж|порез|реж|рез)~ (себе )?вен~", HARM),
     ("^(режу|резать|порезать|порежь) себя$", HARM),
     ("^выпил(ись|итесь|иться|ился|илась|юсь|ишься|ится|имся|ятся)$", HARM),
+    ("^выпилива(юсь|ется|ться|ешься|емся|ются|лся|лась|лись)$", HARM),
+    ("^(засыпа(ю|ет|ть)|засну(ть|л|ла)?|усну(ть|л|ла)?|уснуть) навсегда$", HARM),
+    (
+        "^(наглотал~|наглоталась|наглотался|наглотаться|нажрал~|выпил|выпила|съел|съела|сожрал~) (~ )?(таблет|\
+         снотворн|колес|пилюл|феназепам|транквилизатор|антидепрессант)~",
+        HARM,
+    ),
+    (
+        "^(шаг|шагнуть|шагну|шагает|шагнул~|прыгнуть|прыгнул~|прыгает|броситься|бросился|бросилась|бросается|\
+         лечь|ложится|лег|легла) под (поезд|электричк|машин|грузовик|трамва|метро|колеса)~",
+        HARM,
+    ),
+    ("^разбуди меня в 4 ?20$", HARM), // "Blue Whale" death-game slogans
+    ("^кит~ (уже )?(позвал|зовет|ждет|ждут|зовут|позвали)~", HARM),
+    ("^(ф|f) ?(57|58)$", HARM),
+    (
+        "^(тих~ дом|море китов|синий кит|синие киты|красив~ смерт~|всем (будет|было|буду) (пофиг|плевать|\
+         все равно))$",
+        HarmMood,
+    ),
+    ("^кра(ю|й) крыши$", HarmMeans),
+    ("^([2-4][0-9]) ?(кг|килограмм~) (~ ){0,2}(жирно|толсто|много)$", HARM),
+    ("^(надо|нужно) (еще )?(меньше|худеть|похудеть|сбросить)$", HarmMood),
+    ("^(пуст~ тарелк~|весы)$", HarmMeans),
     ("^роскомнадзор(нуть|нусь|нулся|нулась|нись|ится|иться)~", HARM), // slang: to kill oneself
     ("^(жить )?(больше )?не хоч(у|ет|ешь|ется) (больше )?жить$", HARM),
     ("^жить (больше )?не хоч(у|ет|ешь|ется)$", HARM),
@@ -325,6 +437,222 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^селфхарм~", HARM),
     ("^хочу умереть$", HARM),
     ("^(прыгни|спрыгни|сбросься) с (крыши|моста|окна)$", HARM),
+    ("^(порез(ы|ами|ов|ах)) (~ ){0,2}на (руках|руке|запясть~|предплечь~|бедр~|ногах|венах)$", HARM),
+    ("^(полоск~|полос(ы|ах|ами)|следы|следами|порез~|шрам~) (~ )?от (лезви~|бритв~)", HARM),
+    (
+        "^(реж|режет|режут|резала|резал|резали|порезала|порезал|вскрыва~|вскрыла|вскрыл|царапа~) (себе )?(руки|\
+         вены|запясть~|предплечь~|бедра|ляжки)$",
+        HARM,
+    ),
+    ("^петл(я|ю|ей|и) (~ ){0,3}(потолк|люстр|балк|табурет|стул)~", HARM),
+    (
+        "^(шага(ет|ю|ть|ют|ешь)|шагнул~|шагнуть|шагну|шагни|бросается|бросилась|бросился|бросаюсь|сбросился|\
+         сбросилась|сброситься|броситься) (с|из) (крыш~|окн~|мост~|балкон~|девятиэтаж~|многоэтаж~|высотк~)$",
+        HARM,
+    ),
+    ("^(выхож(у|ит)|выйти|выйду|выйдет|вышел|вышла|выходят|шагну|шагнуть|шагнул~|шагает) в окно$", HARM),
+    ("^анорексичк~", HARM),
+    ("^(про ?ана|тинспо)$", HARM),
+    ("^передоз~", HARM),
+    // means with innocent uses, and despair or romanticising: self-harm only together
+    (
+        "^(петл(я|ю|ей)|снотворн~|лезви(е|я|ем|ю)|лезвия|бритв(а|у|ой|ы)|порез(ы|ами|ов)|анорекси~|анорексичн~|\
+         таблет(ок|ки|ками) (от|для) сна)$",
+        HarmMeans,
+    ),
+    (
+        "^(прыга(ет|ю|ть|ют)|прыгнул~|прыгнуть|прыгну|спрыгну(л|ла|ть)?|выпрыгну(л|ла|ть)?) (с|из) (крыш~|окн~|\
+         мост~|балкон~|девятиэтаж~|многоэтаж~|высотк~)$",
+        HarmMeans,
+    ),
+    ("^выпирающ~ (ребр|кост|ключиц|позвон)~", HarmMeans),
+    ("^(ребра|кости) (торчат|выпирают)$", HarmMeans),
+    ("^депресс~", HarmMood),
+    ("^(все|мне все|всё) (достал~|надоел~|осточертел~)$", HarmMood),
+    ("^(надоело|устал~|устала) жить$", HarmMood),
+    ("^простите меня~", HarmMood),
+    ("^прощ(айте|ай|альн~)$", HarmMood),
+    ("^(записк~|записочк~)$", HarmMood),
+    ("^эстетичн~", HarmMood),
+    ("^мотиваци~", HarmMood),
+    // --- drugs ---
+    ("^кокаин~", DRUG),
+    ("^героин(а|у|ом|щик~|овый|овая|ов~)?$", DRUG), // not героиня (a heroine), so not героине
+    (
+        "^(метамфетамин|первитин|мефедрон|амфетамин|экстази|мдма|лсд|марихуан|каннабис|гашиш|анаш|ганджубас|ганджа|\
+         ганжа|спайс|фентанил|кетамин|псилоцибин|мескалин|опиум|опиат|насвай|наркот|наркоман|наркош|барыг|кладмен|\
+         кладмэн|закладчик|легалайз|героинщи|обдолба|удолба|герыч|джоинт|джойнт|\
+         бульбулятор)~",
+        DRUG,
+    ),
+    ("^(меф|мефа|мефу|мефом|мефе|мефчик~|мефедрон~)$", DRUG),
+    ("^кокс(а|у|ом|е|ик)?$", DRUG), // not коксовый, коксохимия (coking coal)
+    ("^бонг(а|у|ом|и|ов|е)?$", DRUG), // not бонго
+    ("^шмал(ь|и|ью)$", DRUG), // not шмальтин
+    ("^(против|нет|борьб~ с|профилактик~|вред|скажи) (~ )?(наркот|наркомани|наркоман)~", Allow), // anti-drug posters
+    ("^(нарик|нарика|нарики|нариков|нарку|нарки|нарков|наркота|наркоту|наркотой|наркоши)$", DRUG),
+    ("^торч(ок|ка|ку|ки|ков|ками)$", DRUG),
+    ("^спид(ы|ов|ами|ах)$", DRUG), // speed (amphetamine); not СПИД
+    (
+        "^(по|за|об|на)?шир(яться|яется|яются|ялся|ялась|ялись|яюсь|нуться|нулся|нулась|нулись|нись|ево|ева|ку|\
+         ка|нутый|нутая|нутые)$",
+        DRUG,
+    ),
+    ("^(у|об|на)курен(ный|ная|ные|ного|ую|ых|ым|ой)$", DRUG),
+    ("^(у|на|об)кур(ился|илась|ились|иться|имся|ивается|иваются)$", DRUG),
+    (
+        "^(за|с|по|вы|раз)?нюх~ (~ )?(кокс|кокаин|порошок|порошк|дорожк|снежок|снежк|снег|мефедрон|меф|фен|амфетамин|\
+         соль|соли|клей|клея|герыч|спид|белый|белую|белые)~",
+        DRUG,
+    ),
+    ("^дорожк~ (кокса|кокаина|порошка|мефа|мефедрона|фена|амфетамина|соли|спидов|снега|снежка)$", DRUG),
+    ("^(дорожк~|снежок|снежк~|порошок|порошк~|кокс~|кокаин~) на (зеркал|купюр|банковск)~", DRUG),
+    (
+        "^(свернут|скрученн|свернул|скрутил|свернутой|свернутую)~ (~ )?(купюр|банкнот|сотк|тысячн|пятитысячн|\
+         стодолларов|долларов|доллар)~",
+        DRUG,
+    ),
+    ("^карт~ (для|под) дорожек$", DRUG),
+    (
+        "^(курит|курить|курят|курил|курила|курим|курнуть|курнул~|курнем|покурить|покурим|покурил~|пыхнуть|пыхнул~|\
+         пыхает|пыхтит|дунуть|дунем|дунул~|дуну|дунь|взорвать|взорвем|взорвал~|забить|забей|забил~|забивает|скрутить|\
+         скрутил~|крутит|скручивает|крутить|раскурить|раскурил~|раскуривает|затягивается|затянулся) \
+         (~ )?(косяк|косячок|косяка|косячка|джоинт|джойнт|бонг|бульбулятор|травк|траву|трава|плюшк|шишк|бошк|\
+         гаш|гашиш|план|анаш|ганж|марихуан|спайс|соль|соли|микс|дурь|дури|шмаль|шмал)~",
+        DRUG,
+    ),
+    (
+        "^(варит|варить|сварил~|варят|варил~|варка|варщик~|варим|сварить) (~ )?(мет|меф|мефедрон|винт|первитин|\
+         крокодил|наркот~|дурь|амфетамин|ширк~|ширево|мульк~|метамфетамин)$",
+        DRUG,
+    ),
+    (
+        "^(колоться|колется|колются|кололся|кололась|колоть|колет|вкалывает|вколол~|ширяется) (~ )?(героин~|\
+         в вену|в вены|наркот~|винт|винтом|крокодил~|мефом|дозу)$",
+        DRUG,
+    ),
+    ("^(словил|ловит|поймал|ловлю|словила|ловят|поймала|словили) (~ )?приход$", DRUG),
+    ("^доз(а|у|ой|ы) (героина|кокаина|мефа|мефедрона|наркоты|наркотиков|дури|спидов|метадона)$", DRUG),
+    (
+        "^закладк~ (под|в|за|у|возле|около) (дерев|камн|батаре|подъезд|гараж|кирпич|мох|мх|земл|снег|труб|клумб|\
+         куст|забор|столб)~",
+        DRUG,
+    ),
+    (
+        "^(делать|делает|делают|делал~|сделать|искать|ищет|ищут|нашел|нашла|нашли|поднять|поднял~|забрать|\
+         забрал~|прячет|спрятал~|раскладывает|раскидывает) закладк~",
+        DRUG,
+    ),
+    ("^закладк~ (с|и) (координат|фото|меф|соль|солью|порошк)~", DRUG),
+    ("^клад (для своих|с координатами)$", DRUG),
+    (
+        "^(закидыва|закинул|закинут|закинем|закинусь)~ (~ )?(колес|таблет|экстази|кислот|марк|меф|спид|амфетамин|\
+         пилюл)~",
+        DRUG,
+    ),
+    ("^гроу ?бокс~", DRUG),
+    ("^(мяу ?мяу|зип ?лок~|зиплок~|солев(ой|ого|ому|ым|ые|ых)|клад(ы|ами|ов|ам)?|даркнет~|(цен~ )?за грамм)$", DrugHint),
+    (
+        "^(бошк(и|ами|ах|у)|гриндер~|плюшк~|косяк|косячок|косячк~|закладк~|шприц~|жгут~|фольг~|зажигалк~|дунем|\
+         дунуть|дунул~|дуну|дунь|пыхнем|пыхнуть|накуримся|курнем|курнуть|трав(к~|у|а))$",
+        DrugHint,
+    ),
+    ("^(шприц|игл)~ (~ )?в вен(е|у|ах|ы)$", DrugHint),
+    // --- extremism ---
+    ("^(игил|игиловц~|даиш|аль ?каид~|талибан~|талиб(ы|ов|ами|ам)|боко ?харам~|аш ?шабаб~|хезболл~|хамас~)$", EXT),
+    ("^исламск~ государств~", EXT),
+    ("^(шахид~|шахидк~|джихад~|джихадист~|моджахед~|игиловец)", EXT),
+    ("^(теракт~|терракт~)", EXT),
+    ("^(скулшут~|колумбайн~|колумбайнер~)", EXT),
+    ("^школьн~ (стрельб~|шутинг~|расстрел~)", EXT),
+    ("^массов~ (стрельб~|шутинг~)", EXT),
+    ("^(брейвик~|таррант~|бен ?ладен~|бин ?ладен~|клиболд~|росляков~|галявиев~|бекмансуров~)", EXT),
+    ("^(эрик харрис|дилан клиболд|харрис и клиболд)", EXT),
+    ("^(керченск~|пермск~|казанск~) (стрел(ок|ка|ку|ком)|шутер~)$", EXT),
+    ("^(стрел(ок|ка|ку|ком)|шутер~) (из|в) (крайстчерч|колумбайн|керч|перм)~", EXT),
+    (
+        "^(взрыв|взрывы|взорвал~|взорвать|взорвут|взрывает|подорвал~|подрыв~|теракт~|стрельб~) (~ ){0,1}(в |на |\
+         у )?(метро|толп~|концерт~|мечет~|церкв~|синагог~|аэропорт~|вокзал~|электричк~)$",
+        EXT,
+    ),
+    ("^самолет~ (~ ){0,2}(влета|влетел|врез|таран)~ (в )?(башн|близнец|небоскреб)~", EXT),
+    (
+        "^(грузовик|фур|машин|автомобил)~ (~ )?(въезжа|въехал|врезается|врезал|давит|задавил|таранит|\
+         протаранил)~ (в )?(толп|люд|пешеход|ярмарк)~",
+        EXT,
+    ),
+    (
+        "^(бей|бейте|бить|убивай|убивайте|убить|убьем|мочи|мочите|режь|режьте|резать|вешай|вешайте|жги|жгите|сжечь|\
+         сожжем|стреляй|стреляйте|громи|громите|очистим|зачистим|смерть|вырезать|перебить|истребить|уничтожить|\
+         уничтожим|травить|душить|душите) (всех )?(чурок|чурк~|жид~|хохл~|москал~|кацап~|ниггер~|негр~|евре~|\
+         мусульман~|кавказ~|таджик~|узбек~|киргиз~|цыган~|геев|гомик~|пидор~|русск~|украин~|армян~|азер~|чечен~|\
+         черн~|хач~|мигрант~|приезж~|нерус~|иноверц~|неверн~|христиан~|арабов|азиатов|китайцев|пиндос~)$",
+        EXT,
+    ),
+    ("^(как|в виде|в образе|в роли) (геро|свят|мученик|легенд|спасител|пророк|мессии|бога)~", Glorify),
+    ("^с нимбом$", Glorify),
+    ("^легенд(а|ой|у|ы)$", Glorify),
+    ("^(так|поделом) (им|ему|ей|всем) (и )?надо$", Glorify),
+    ("^(красиво|хорошо|славно|четко|грамотно) (сработал~|поработал~|отработал~|сделал~)$", Glorify),
+    ("^(он|они|она) (герой|герои|святой|святые|молодец|молодцы|красавчик~)$", Glorify),
+    ("^(террорист~|терроризм~|смертник~|стрелок|стрелка|шутер~|подрывник~|заложник~)$", Violent),
+    // places and names of attacks: fine alone (a town, a flower), extremism with praise
+    ("^(беслан~|норд ?ост~|крокус~|дубровк~|буденновск~|кизляр~|колумбайн~)$", Violent),
+    ("^(горит|горящ~|пожар в|теракт в|расстрел в|стрельба в) крокус~", EXT),
+    ("^захват~ заложник~", EXT),
+    ("^(эпично|эпичн(ый|ая|ое|о)|мощно|это было мощно|зачетно)$", Glorify),
+    ("^(взрыв|расстрел|бойн|резн|нападени|атак)~ (на|в) (школ|рынк|рынок|автобус|театр|детск|больниц|толп)~", Violent),
+    // --- hate (more) ---
+    ("^(тотенкопф|зонненрад|вольфсангель|эсэсовц|эсэсовец|эсэс)~", HATE),
+    ("^(руны|молнии|форма|формы|форме|форму|офицер|офицеры|солдат|солдаты|эмблема|эмблемы) сс$", HATE),
+    ("^сс (офицер|солдат|форм|руны|молнии|эмблем|каск)~", HATE),
+    // --- sexual and suggestive (more) ---
+    ("^(по)?сексуальн~", SEX),
+    ("^куни$", SEX),
+    (
+        "^(камшот|буккаке|фистинг|римминг|сквирт|анилингус|фелляци|пегинг|гэнгбэнг|гангбанг|групповух|футджоб|\
+         хендджоб|блоуджоб|диптроат|порнух|порнушк|кримпай)~",
+        SEX,
+    ),
+    ("^(секси|сексапильн~)$", SEX),
+    ("^(тян~|девк~|телк~|шлюх~|девушк~) (~ ){0,4}раком$", SEX),
+    ("^(трусик~|трусах|бель~|чулк~|голая|голую|голой|стринг~) (~ )?раком$", SEX),
+    ("^по ?собачьи$", SEX),
+    ("^чулк(и|ах|ами|ов)$", Suggestive),
+    ("^мокр~ (футболк~|майк~|одежд~|рубашк~|платье|платьях)$", Suggestive),
+    ("^в одних (трусиках|трусах|трусишках|стрингах|чулках|носочках|плавках|полотенце)$", Suggestive),
+    ("^целу(ет|ются|ешь|ю|ем|ете|ют|ется|ющ~|й|ла|л|ли) (~ ){0,1}в губы$", Suggestive),
+    (
+        "^(сидит|сидела|сидят|сидящ~|посадил~|сажает) (~ )?на коленях у (взросл|дяд|мужчин|мужик|незнаком|\
+         учител)~",
+        Suggestive,
+    ),
+    ("^(ей|ему) (уже |почти |только |всего )?([1-9]{1}|1[0-7]{1})$", MinorContext),
+    ("^(десяти|одиннадцати|старше|младше)классни(к|ц)~", MinorContext),
+    ("^(лет|годиков|годика) ([1-9]{1}|1[0-7]{1})$", MinorContext),
+    ("^(пионер|пионерк|октябрят|октябренок|скаут|бойскаут|герлскаут)~", MinorContext),
+    ("^в (одних|одной) (трусиках|трусах|трусишках|стрингах|чулках|носочках|белье)$", Suggestive),
+    ("^в (одном|одной|одних) (полотенце|рубашке|футболке|простыне|плавках)$", SuggestiveAct),
+    ("^(задира|задрал|задрала|задирает|поднимает|подняла) (~ )?юбк~", Suggestive),
+    ("^(позиру~|позирует) (~ )?(сексуально|соблазнительно|откровенно|для папы|для дяди)$", Suggestive),
+    ("^(позиру~|позирует) (~ )?как модель$", SuggestiveAct),
+    (
+        "^(сос(ет|ут|ать|ала)|облизыва~|лиж(ет|ут)) (~ )?(банан|огурец|огурчик|сосиск|эскимо|морожен|леденец|\
+         чупа ?чупс|палец)~",
+        SuggestiveAct,
+    ),
+    ("^ты понял~$", Innuendo),
+    ("^понимаешь (о чем|что) я$", Innuendo),
+    ("^(смотрит|глядя|глядит) в камеру$", Innuendo),
+    ("^(учител~|тренер~|дяд(я|ей|и|ю)|отчим~|взросл~ (мужчин|мужик|дяд)~|папик~|препод~)$", AdultRole),
+    ("^(в постели|в кровати|в одной кровати|на свидании|целуются|встречаются|роман|любовники|пара)$", Intimacy),
+    ("^(дошкольни|детсадовц|школьниц|гимназист)~", MinorContext),
+    // --- mild profanity ---
+    ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
+    ("^чертов~ колес~", Allow), // a Ferris wheel
+    ("^хренов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
+    ("^хрен(ь|и|ью|отень~)$", Profanity),
+    ("^(на|ни|по|до) ?хрен(а|ом)?$", Profanity),
 ];
 
 /// English entries, and Latin transliterations of Russian mat (matched on words that contain Latin
@@ -341,7 +669,11 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^shi ?ite~$", Allow), // Shi'ite
     ("bitch", Profanity),
     ("^bastard~", Profanity),
-    ("^(dumb|jack|bad|smart|kick|fat|lard|dip|hard|lazy)?ass(es|hole|holes|hat|hats|wipe|wipes|clown|face|head|kisser)?$", Profanity),
+    (
+        "^(dumb|jack|bad|smart|kick|fat|lard|dip|hard|lazy)?ass(es|hole|holes|hat|hats|wipe|wipes|clown|face|\
+         head|kisser)?$",
+        Profanity,
+    ),
     ("asshole", Profanity),
     ("^assess~$", Allow),
     ("^wild ass(es)?$", Allow), // the onager
@@ -366,7 +698,11 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(na|po|ni)(h|kh|x)u(y|i|j|ya|yu|ye)~$", Profanity),
     ("^(kh|x)uy~", Profanity),
     ("^huy(nya|lo|ovo|ov|ev)~", Profanity),
-    ("^(za|vy|na|ot|u|do|po|pro|pere)?y?eb(at|al|an|lan|lo|uch|ut|et|ash|anut)~", Profanity),
+    (
+        "^(za|vy|na|ot|u|do|po|pro|pere|s|sj|s j|ras|raz|pri|vz|iz|pod|nedo)?y?(e|jo|yo)b(at|al|an|lan|lo|uch|ut|\
+         et|ash|anut|nut|nul|ny|ish|esh|is|yr)~",
+        Profanity,
+    ),
     ("^mud(a|o)(k|zvon)~", Profanity),
     ("^gondon~", Profanity),
     ("^(zh|j)opa$", Profanity),
@@ -475,7 +811,11 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^fucking (her|him|them|each other)$", SEX),
     ("^sexy~", SEX),
     // "banging" and "screwing" only where they cannot be drums, heads or shelves
-    ("^(two|2|guys|girls|people|couple|they|them|men|women|dudes|lovers) (are )?(shagging|humping|boning|bonking)$", SEX),
+    (
+        "^(two|2|guys|girls|people|couple|they|them|men|women|dudes|lovers) (are )?(shagging|humping|boning|\
+         bonking)$",
+        SEX,
+    ),
     ("^(shagging|boning|bonking) (her|him|them|each other|his wife|her husband)$", SEX),
     ("^(banging|screwing) (each other|in (a |the )?(hot tub|bed|shower|jacuzzi|back seat|toilet|bathroom))", SEX),
     ("^(get|gets|getting|got) (railed|plowed|ploughed|laid|boned)$", SEX),
@@ -513,10 +853,18 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^jailbait~", MIN),
     ("^csam$", MIN),
     ("child porn~", MIN),
-    ("^(child|children|kid|kids|kiddie|kiddies|kiddo|minor|minors|underage~|preteen~|teen|teens|teenage~|schoolgirl~|schoolboy~|toddler~|infant~|baby|babies)$", MinorContext),
+    (
+        "^(child|children|kid|kids|kiddie|kiddies|kiddo|minor|minors|underage~|preteen~|teen|teens|teenage~|\
+         schoolgirl~|schoolboy~|toddler~|infant~|baby|babies)$",
+        MinorContext,
+    ),
     ("^(little|young|small) (girl|boy|girls|boys)$", MinorContext),
     ("^([1-9]{1}|1[0-7]{1}) ?(yo|y o|years? ?old|yrs? ?old)$", MinorContext),
-    ("^(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th) grader(s)?$", MinorContext),
+    (
+        "^(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|1st|2nd|3rd|4th|5th|6th|7th|8th|\
+         9th) grader(s)?$",
+        MinorContext,
+    ),
     ("^(kindergartener|kindergartner|preschooler|grade schooler)(s)?$", MinorContext),
     ("^bikini(s)?$", Suggestive),
     ("^swimsuit(s)?$", Suggestive),
@@ -552,7 +900,6 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(chopped|severed|bloody|dismembered) (up )?body parts$", GORE),
     ("^(chopped|hacked) up (body|bodies|corpse|person|people|man|woman)$", GORE),
     ("^(skinning|skinned|flaying|flayed|burning|burned|burnt) (~ )?alive$", GORE),
-    ("^(school|mass|mall|church) shooting~", GORE),
     ("^knife (at|to|against) (his|her|their|the|my|your) throat$", GORE),
     ("^guts (spilling|everywhere|out)$", GORE),
     ("^(skinned|flayed) (man|woman|person|body|alive|people|streamer)$", GORE),
@@ -562,6 +909,83 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("(slit|cut|slashed) throat", GORE),
     ("^cutthroat~$", Allow), // a pirate
     ("throat (slit|cut|slashed)$", GORE),
+    ("^(face|skin|scalp) (~ )?(being |getting )?(skinned|peeled|ripped|torn|cut|sliced|flayed) off$", GORE),
+    (
+        "^(skin|skins|skinning|skinned|peel|peels|peeling|peeled|rip|rips|ripping|ripped|tear|tears|tearing|tore|\
+         cut|cuts|cutting|slice|slicing|sliced|flay|flays|flaying|flayed) off (his|her|their|someone s|a man s|\
+         a woman s|the|my|your) (face|skin|scalp)$",
+        GORE,
+    ),
+    (
+        "^(skin|skins|skinning|skinned|peel|peels|peeling|peeled|rip|rips|ripping|ripped|tear|tears|tearing|tore|\
+         cut|cuts|cutting|slice|slicing|sliced|flay|flays|flaying|flayed) (his|her|their|someone s|a man s|\
+         a woman s|the|my|your) (face|skin|scalp) off$",
+        GORE,
+    ),
+    (
+        "^(finger|fingers|toe|toes|ear|ears|tongue|nose|eye|eyes|hand|hands|arm|arms|leg|legs|limb|limbs|head|heads|foot|feet|\
+         jaw|jaws|lip|lips|kneecap|kneecaps) \
+         (being |getting |are |is |were |was |get |gets )?(cut|chopped|sawed|sawn|hacked|ripped|torn|bitten|sliced|cleaved) (off|out)$",
+        GORE,
+    ),
+    (
+        "^(cut|cuts|cutting|chop|chops|chopping|chopped|sawing|sawed|hack|hacks|hacking|hacked|slice|slices|\
+         slicing|sliced) off (his|her|their|someone s|a man s|my|your|the) (fingers|finger|toes|ears|tongue|nose|\
+         hands|feet)$",
+        GORE,
+    ),
+    (
+        "^(cut|cuts|cutting|chop|chops|chopping|chopped|sawing|sawed|hack|hacks|hacking|hacked|slice|slices|\
+         slicing|sliced) (his|her|their|someone s|a man s|my|your|the) (fingers|finger|toes|ears|tongue|nose|\
+         hands|feet) off$",
+        GORE,
+    ),
+    (
+        "^until (its|his|her|their|the) (skull|head|bones|ribs|spine) (crack~|break~|caves in|cave in|split~|\
+         explod~|pops|pop|shatter~|crush~)",
+        GORE,
+    ),
+    (
+        "^skull~ (being )?(cracking|cracked|cracks|crushed|smashed|split open|caved in|caving in|shattered|\
+         shattering)",
+        GORE,
+    ),
+    (
+        "^(beaten|stomped|kicked|stabbed|burned|burnt|tortured|starved|strangled|hacked|bludgeoned|clubbed|\
+         mauled|drowned) to death$",
+        GORE,
+    ),
+    ("^(teeth|guts|brains|organs|body parts|limbs|intestines|eyeballs) everywhere$", GORE),
+    (
+        "^(kitten|kittens|cat|cats|dog|dogs|puppy|puppies|animal|animals|man|woman|person|body|someone|child|\
+         baby) (being |getting |is |was )?(nailed|impaled|skewered) (to|on|onto)",
+        GORE,
+    ),
+    (
+        "^(body|bodies|person|man|woman|guy|someone|people|corpse|kid) (~ ){0,3}(woodchipper|wood chipper|\
+         meat grinder)~",
+        GORE,
+    ),
+    ("^human (flesh|meat|fingers|finger|eyeballs|organs|heads|bones|skin|ears|hands|feet|remains|body parts)$", GORE),
+    (
+        "^(puppy|puppies|kitten|kittens|cat|cats|dog|dogs|animal|animals|hamster|hamsters|bunny|bunnies|rabbit|rabbits|baby|babies) \
+         (being |getting )?(stomped|stomped on|tortured|skinned|burned alive|drowned|microwaved|blended|crushed|kicked to death|\
+         beaten to death|stabbed|strangled|hanged|set on fire|thrown into a fire)",
+        GORE,
+    ),
+    (
+        "^(cat|kitten|dog|puppy|hamster|animal|bunny|baby|puppies|kittens) in (a|the) (microwave|blender|\
+         meat grinder)$",
+        GORE,
+    ),
+    (
+        "^(stomp|stomps|stomping|stomped|microwave|microwaves|microwaving|microwaved|torture|tortures|torturing|\
+         tortured|skin|skins|skinning|skinned|drown|drowns|drowning|drowned) (a |the |his |her |my |\
+         some )?(puppy|puppies|kitten|kittens|cat|cats|dog|dogs|animal|animals|hamster|bunny)$",
+        GORE,
+    ),
+    ("^(run|ran|getting run|got run|being run) over by (a|the) (train|truck|car|bus|tram)$", GORE),
+    ("^(gouge~|gouging) (out )?(his|her|their|someone s|the|an|my|your) (eye|eyes|eyeball|eyeballs)( out)?$", GORE),
     // --- hate ---
     ("^nigg(er|ers|a|as|az|ah|uh|ahs)$", HATE),
     ("^negro(es|s)?$", HATE),
@@ -589,16 +1013,21 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^14 ?88$", HATE),
     ("^white (power|supremac~|pride)$", HATE),
     ("^gas the jews$", HATE),
-    ("^(black|african)~ (man|men|person|people|guy|guys|woman|women|kid|kids) as (a |an )?(monkey|monkeys|ape|apes|gorilla|gorillas)$", HATE),
+    (
+        "^(black|african)~ (man|men|person|people|guy|guys|woman|women|kid|kids) as (a |an )?(monkey|monkeys|ape|\
+         apes|gorilla|gorillas)$",
+        HATE,
+    ),
     // a people drawn as vermin, animals or terrorists
     (
         "^(jew|jews|blacks|black people|mexican|mexicans|muslim|muslims|arab|arabs|asian|asians|chinese|gays|gay people|\
          immigrant|immigrants|migrants|gypsies|roma|indians|africans|trans people|latinos|russians|ukrainians) \
-         (as|are) (a |an |all )?(rat|rats|cockroach~|roach~|monkey~|ape|apes|pig|pigs|vermin|parasite~|terrorist~|\
+         (as|are) (a |an |all |some )?(~ )?(rat|rats|cockroach~|roach~|monkey~|ape|apes|pig|pigs|vermin|parasite~|terrorist~|\
          animal~|insect~|dogs|lice|worms|subhuman~)$",
         HATE,
     ),
     ("^jew(s|ish)? (with )?(a )?(big|hooked|huge) nose~", HATE),
+    ("^(slant ?eye(d|s)?|slanty|yellow peril)$", HATE),
     ("^(greedy|hook ?nosed) jew~", HATE),
     ("^third reich~", HATE),
     ("^(uncle|grandpa) adolf~", HATE),
@@ -630,4 +1059,292 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(whole|entire) (bottle|pack|box) of (sleeping )?(pills|tablets|meds|painkillers)$", HARM),
     ("^overdos(e|es|ed|ing)$", HARM),
     ("^noose~", HARM),
+    ("^self ?inflicted~", HARM),
+    (
+        "^(standing|stands|sitting|sits|stood) on (a|the) (bridge|ledge|roof|rooftop|edge|railing|\
+         balcony) (~ ){0,1}(about|ready|going|gonna|wanting|trying) to jump$",
+        HARM,
+    ),
+    (
+        "^(about|ready|going|gonna|wants|want|wanna|trying) to jump (off|from) (a |the )?(bridge|roof|rooftop|\
+         building|ledge|skyscraper|balcony|window|cliff)$",
+        HARM,
+    ),
+    ("^(thinspo|thinspiration|bonespo|meanspo|proana|pro ana|pro mia|promia)$", HARM),
+    ("^([1-7][0-9]{2}|[1-9][0-9]?) ?(cal|cals|kcal|calories) (a|per) day$", HARM),
+    // means with innocent uses, and despair or romanticising: self-harm only together
+    ("^(razor blade|razor blades|razorblade|sleeping pills|thigh gap|anorexic|anorexia)$", HarmMeans),
+    ("^(visible|protruding|jutting|sticking out) (ribs|collarbones|collar bones|hip bones|hipbones|spine)$", HarmMeans),
+    ("^(ribs|collarbones|bones) (showing|sticking out|visible)$", HarmMeans),
+    ("^depress~", HarmMood),
+    ("^cutting again$", HARM),
+    ("^(relapsed|relapse|relapsing)$", HarmMood),
+    ("^(clean|sober) (for )?[0-9]~ (days|weeks|months)$", HarmMood),
+    ("^razor~$", HarmMeans),
+    ("^(goodbye|farewell|suicide) (note|letter)~", HarmMood),
+    ("^aesthetic$", HarmMood),
+    ("^(make it|making it) (beautiful|pretty|aesthetic)$", HarmMood),
+    ("^(goals|inspo|motivation)$", HarmMood),
+    ("^(tired of (everything|it all|life)|no reason to live|nobody will miss me|no one will miss me)$", HarmMood),
+    // --- drugs ---
+    (
+        "^(cocaine|heroin|methamphetamine~|fentanyl|fent|mdma|lsd|ketamine|mephedrone|amphetamine~|marijuana|cannabis|\
+         hashish|ganja|psilocybin|mescaline|peyote|ayahuasca|dmt|pcp|opium|oxycodone|oxycontin|percocet|percs|xanax|\
+         xans|xanny|xannies|codeine|sizzurp|shrooms|crystal meth|angel dust|purple drank|bath salts|ecstasy pills|\
+         ecstasy pill|molly pills|weed brownies|kush)$",
+        DRUG,
+    ),
+    ("^meth(s|head|heads|lab|labs|pipe|pipes|amphetamine~)?$", DRUG),
+    (
+        "^(crack|meth|crystal|opium) ?(pipe|pipes|rock|rocks|cocaine|house|den|head|heads|whore|baby|addict|\
+         addicts|lab|labs)$",
+        DRUG,
+    ),
+    ("^coke ?(head|heads|line|lines|bag|binge|dealer|mirror|nail|spoon|party|fiend|bump|bumps)$", DRUG),
+    ("^coked (up|out)$", DRUG),
+    (
+        "^(line|lines|rail|rails|bump|bumps|bag|bags|baggie|baggies|gram|grams|kilo|kilos|brick|bricks|ounce|oz|key|keys|\
+         pile|hit|eight ?ball) of (coke|cocaine|blow|crack|meth|heroin|dope|smack|molly|mdma|ketamine|ket|speed|weed|kush|\
+         ganja|crystal|xans|fent|fentanyl)$",
+        DRUG,
+    ),
+    ("^(line|lines|rail|rails|bump|bumps) of (white )?(powder|snow|ice|blow)$", DRUG),
+    (
+        "^(smok~|toke~|toking) (a |an |some |the |his |her |my |fat |big |huge )?(weed|pot|joint|joints|blunt|blunts|\
+         spliff|spliffs|doobie|doobies|reefer|kush|ganja|dope|bong|bongs|crack|meth|ice|grass|hash|hashish|opium|spice|\
+         heroin|cocaine|rock|rocks|a bowl|bowls|marijuana|cannabis|dab|dabs|wax|shatter|crystal)$",
+        DRUG,
+    ),
+    (
+        "^(roll~|light~|lit|spark~|puff~|pass~|hit~|blaz~) (a |an |the |his |her |my |that |this |fat |big |huge |another )?\
+         (joint|joints|blunt|blunts|spliff|spliffs|doobie|doobies|bong|bongs|meth pipe|crack pipe|dab|dabs)$",
+        DRUG,
+    ),
+    ("^(pack~|packing) (a |the )?bowl$", DRUG),
+    (
+        "^(snort~|sniff~|rail~|do|doing|did|does) (a |some |the |his |fat |big |huge |two |three )?(line|lines|rail|rails|\
+         bump|bumps|coke|cocaine|blow|crystal|meth|ketamine|ket|molly|mdma|heroin|smack|speed|drugs|shrooms|acid|lsd|\
+         adderall)$",
+        DRUG,
+    ),
+    (
+        "^(take~|took|taking|drop~|dropping|trip~ on|tripping on|rolling on|high on|geeked (up )?on|on) (some |a |his |her )?\
+         (acid|lsd|molly|mdma|ecstasy|shrooms|ketamine|meth|cocaine|heroin|crack|drugs|dmt|pcp|xans|xanax|percs|oxy|oxys|\
+         a tab|tabs|tabs of acid)$",
+        DRUG,
+    ),
+    (
+        "^(pop|pops|popped|popping) (some |a |his |her |two |three )?(pills|bars|molly|xans|percs|tabs|ecstasy|\
+         oxys)$",
+        DRUG,
+    ),
+    (
+        "^(get|gets|getting|got|gettin) (so |super |really |fucking |fkn )?(high|stoned|baked|blazed|zooted|\
+         geeked)$",
+        DRUG,
+    ),
+    (
+        "^(get|gets|getting|got|gettin) (so |super |really )?high (in|into|above|over|up in) (the )?(sky|air|\
+         clouds|treetops)$",
+        Allow,
+    ),
+    ("^(high|stoned|baked|blazed|zooted) (af|as fuck|as hell|as a kite|out of (his|her|my|their) mind)$", DRUG),
+    ("^(420|4 20) (blaze|blazing|friendly|vibes|smoke|smoking)~", DRUG),
+    ("^blaze it$", DRUG),
+    (
+        "^(drug|drugs|coke|cocaine|crack|meth|heroin|weed|marijuana|cannabis) (dealer|dealers|deal|deals|den|dens|lab|labs|\
+         addict|addicts|mule|mules|lord|lords|kingpin|cartel|stash|binge|paraphernalia|house|houses|trip|run|bust)$",
+        DRUG,
+    ),
+    (
+        "^(weed|cannabis|marijuana|ganja|kush) (leaf|leaves|plant|plants|brownie|brownies|gummy|gummies|edible|edibles|\
+         cookie|cookies|vape|pen|cart|carts|farm|grow|smoke|bag|baggie|nug|nugs|bud|buds|joint|joints|blunt|blunts|bong|bongs)$",
+        DRUG,
+    ),
+    ("^pot (leaf|leaves|brownie|brownies|cookies|gummies|smoke|smoker|smokers|head|heads)$", DRUG),
+    ("^(magic|psychedelic|psilocybin|hallucinogenic) (mushrooms|mushroom|shrooms)$", DRUG),
+    (
+        "^(needle|syringe|needles|syringes) (in|into|stuck in) (his|her|my|their|the|a) (arm|arms|vein|veins|\
+         neck|foot)$",
+        DRUG,
+    ),
+    ("^shoot~ up (heroin|drugs|dope|meth|smack|speed|fentanyl)$", DRUG),
+    ("^shoot~ up in (a |the )?(bathroom|stall|alley|car|toilet|restroom|bathroom stall|public toilet)~", DRUG),
+    ("^(dope|crack|meth|coke|drug|heroin) ?fiend~", DRUG),
+    ("^trap (house|houses|spot)$", DRUG),
+    ("^(kilo|kilos|key|keys|brick|bricks|bag|bags) of white (bricks|powder|rocks|stuff)$", DRUG),
+    ("^chas~ the dragon$", DRUG),
+    ("^(shroom|shrooms|acid|lsd|dmt|mushroom|psychedelic|ketamine|k) (trip|trips|tripping)$", DRUG),
+    ("^golden teacher(s)?$", DRUG),
+    (
+        "^(ate|eat|eating|took|take|taking) (a |some |the |whole |a whole |an eighth of )?(bag of )?(shrooms|\
+         magic mushrooms|acid|tabs|mushrooms)$",
+        DRUG,
+    ),
+    ("^dab (rig|rigs|pen|pens)$", DRUG),
+    ("^(so|super|hella|mad|fully|totally) (stoned|zooted|faded|blazed|geeked)$", DRUG),
+    ("^grow (op|ops|tent|tents|room) (~ )?(weed|pot|cannabis|marijuana|plants)?~", DRUG),
+    ("^(inject~|injecting) (himself|herself|themselves|heroin|drugs|meth|dope)$", DRUG),
+    ("^track marks$", DRUG),
+    (
+        "^(crackhead|crackheads|methhead|methheads|pothead|potheads|stoner|stoners|junkie|junkies|druggie|\
+         druggies|cokehead|cokeheads|dopehead|dopeheads|tweaker|tweakers)$",
+        DRUG,
+    ),
+    ("^(adrenaline|sugar|news|speed|caffeine|coffee|gym|data|culture|anime|game|gaming|book|music) junkie~", Allow),
+    ("^(my|his|her|your|our) (plug|dealer)$", DRUG),
+    (
+        "^(selling|sells|sell|sold|dealing|deals|deal|buying|buy|bought) (drugs|weed|coke|crack|meth|heroin|dope|\
+         xans|molly|percs|crystal)$",
+        DRUG,
+    ),
+    ("^(rolling|rollin) (face|faces|balls|hard)$", DRUG),
+    ("^(cocaine|white powder|lines|line) on (a|the|his|her) (mirror|table|credit card|card)$", DRUG),
+    ("^(coke|snow|powder) on (a|the) mirror$", DRUG),
+    ("^fat blunt~", DRUG),
+    ("^(snort~|sniff~) (~ ){0,2}(through|with) (a |the )?(rolled|rolled up|straw|bill|dollar)~", DRUG),
+    ("^rolled (up )?(dollar|bill|banknote|hundred|twenty|note)~", DRUG),
+    // --- extremism ---
+    ("^(isis|isil|daesh|al ?qa(e|i)da|al ?shabaab|boko ?haram|taliban|hamas|hezbollah|hizbollah)$", EXT),
+    ("^(egyptian )?(goddess|the goddess) isis$", Allow),
+    ("^isis (the )?(egyptian )?(goddess|statue|temple)~", Allow),
+    ("^islamic state$", EXT),
+    ("^(jihad|jihads|jihadi|jihadis|jihadist|jihadists|martyrdom operation~)$", EXT),
+    ("^suicide (bomber|bombers|bombing|bombings|vest|vests|belt|belts|attack|attacks)$", EXT),
+    ("^(car|truck|nail|pipe|pressure cooker) (bomb|bombs|bombing|bombings)$", EXT),
+    ("^(terror|terrorist) (attack|attacks|bombing|bombings)$", EXT),
+    (
+        "^(school|mass|mall|church|mosque|synagogue|concert|campus|workplace|columbine|christchurch|parkland|uvalde|\
+         sandy hook|buffalo|el paso) (shooting|shootings|shooter|shooters|massacre|gunman|killers|attack)~",
+        EXT,
+    ),
+    (
+        "^(shoot~|shot) up (a |the |his |her |their )?(school|class|classroom|mosque|church|synagogue|mall|\
+         concert)$",
+        EXT,
+    ),
+    (
+        "^(eric harris|dylan klebold|klebold|harris and klebold|brenton tarrant|saint tarrant|st tarrant|breivik|\
+         anders breivik|elliot rodger|supreme gentleman|dylann roof|timothy mcveigh|mcveigh|oklahoma city bomber|\
+         oklahoma city bombing|unabomber|ted kaczynski|payton gendron|patrick crusius|adam lanza|nikolas cruz|\
+         bin laden|osama bin laden)$",
+        EXT,
+    ),
+    ("^(christchurch|helmet ?cam) (helmet ?cam|livestream|footage|video|pov|view)~", EXT),
+    (
+        "^(plane|planes|jet|jets|airplane|airplanes|airliner|airliners) (~ ){0,2}(flying|flew|crashing|crash~|\
+         hitting|hit|fly|slam~) into (the )?(twin )?towers$",
+        EXT,
+    ),
+    ("^twin towers (burning|on fire|collapsing|falling|exploding|being hit)$", EXT),
+    (
+        "^(truck|van|car|lorry|suv) (~ ){0,1}(plowing|ploughing|ramming|mowing|driving|crashing|speeding|plows|\
+         ploughs|rams) (into|through|down) (a |the )?(crowd|crowds|people|pedestrians|christmas market|parade|\
+         protesters)",
+        EXT,
+    ),
+    (
+        "^(kill|killing|gas|gassing|shoot|shooting|hang|hanging|lynch|lynching|burn|burning|exterminate|exterminating|\
+         genocide|nuke|bomb|death to) (all )?(the )?(jews|jew|muslims|blacks|black people|gays|gay people|trans people|\
+         immigrants|migrants|mexicans|arabs|asians|chinese|whites|white people|christians|russians|ukrainians|gypsies|roma|\
+         niggers|faggots|kikes|infidels|kafirs|kuffar)$",
+        EXT,
+    ),
+    ("^(race war|rahowa|day of the rope)$", EXT),
+    ("^(as|like) (a |an )?(~ )?(hero|heroes|saint|saints|martyr|martyrs|legend|legends|god|icon)$", Glorify),
+    ("^(heroic|glorious)$", Glorify),
+    ("^legend$", Glorify),
+    ("^halo$", Glorify),
+    ("^(they|he|she|them) (deserved it|had it coming)$", Glorify),
+    ("^(make|making) (it|him|them) (look )?(epic|heroic|glorious)$", Glorify),
+    ("^(terrorist|terrorists|shooter|shooters|gunman|gunmen|bomber|bombers|columbine|tarrant|osama)$", Violent),
+    ("^counter ?terrorist~", Allow),
+    // --- hate (more) ---
+    ("^happy merchant~", HATE),
+    ("^totenkopf~", HATE),
+    (
+        "^ss (officer|officers|soldier|soldiers|uniform|uniforms|runes|bolts|lightning|flag|insignia|emblem|\
+         symbol|helmet|guard|guards)~",
+        HATE,
+    ),
+    ("^(sig|sieg|ss|lightning) runes?$", HATE),
+    ("^(sonnenrad|wolfsangel|reichsadler)~", HATE),
+    ("^black sun (symbol|sonnenrad|wheel)~", HATE),
+    ("^holocaust (denial|didn t happen|never happened|was a lie|was fake|hoax|again)$", HATE),
+    ("^final solution$", HATE),
+    // --- sexual and suggestive (more) ---
+    ("^doggy ?style$", SEX),
+    (
+        "^(bukkake|gangbang~|gang bang~|creampie~|deepthroat~|deep throat~|fisting|money shot|cum ?shot~|\
+         facial cumshot~)$",
+        SEX,
+    ),
+    ("^doing it (doggy|missionary|from behind)~", SEX),
+    ("^(missionary|cowgirl) position~", SEX),
+    ("^strip(s|ping|ped)? (~ )?(for|on|in front of) (the )?(camera|cam|webcam|me|him|her|us|them)$", SEX),
+    ("^(stripping|strips|stripped) (naked|nude|down)$", SEX),
+    ("^(stockings|fishnets|garter|garters|garter belt|thigh highs|wet t ?shirt|wet shirt|wet tshirt)$", Suggestive),
+    ("^christmas stocking~", Allow),
+    ("^(making out|make out|makes out|made out|french kiss~)$", Suggestive),
+    ("^kiss~ (him |her )?on the lips$", Suggestive),
+    ("^(sitting|sits|sat) on (his|a man s|an adult s|the teacher s|daddy s|a stranger s|an old man s) lap$", Suggestive),
+    ("^(in|wearing) (just|only) (her |his )?(underwear|panties|a towel|boxers|briefs)$", Suggestive),
+    ("^(middle|high|elementary|primary|grade) ?schooler(s)?$", MinorContext),
+    ("^(tween|tweens)$", MinorContext),
+    ("^(girl|boy|cub) ?scout(s)?$", MinorContext),
+    ("^(brownie|brownies) (scout|scouts|troop)~", MinorContext),
+    ("^([1-9]{1}|1[0-7]{1}) ?(yo|y o)~$", MinorContext),
+    ("^(tiny|short|mini|micro|skimpy) (skirt|skirts|shorts|dress|bikini|swimsuit)$", SuggestiveAct),
+    ("^(view|shot|angle) from below$", Suggestive),
+    ("^(upskirt~|up (her|his) skirt|under (her|his) skirt)$", SEX),
+    ("^(speedo|speedos|swim briefs)$", Suggestive),
+    ("^pos(e|es|ed|ing) (seductively|sexy|sexily|for daddy|for him|provocatively)$", Suggestive),
+    ("^pos(e|es|ed|ing) (like a model|for the camera)$", SuggestiveAct),
+    ("^(suck~|lick~) (on )?(a |the )?(banana|popsicle|lollipop|ice cream|cucumber|hot dog|finger)~", SuggestiveAct),
+    ("^(lift~|lifting) (up )?(her|his) skirt$", Suggestive),
+    ("^you know what i mean$", Innuendo),
+    ("^(wink wink|nudge nudge)$", Innuendo),
+    ("^(teacher|coach|uncle|stepdad|step dad|stepfather|older man|grown man|adult man|sugar daddy|daddy)$", AdultRole),
+    ("^(in bed|in the same bed|on a date|dating|romance|lovers|couple|kissing|in love)$", Intimacy),
+    ("^(she s|shes|she is|he s|hes|he is|aged|age|only|just|barely) ([1-9]{1}|1[0-7]{1})$", MinorContext),
+    // --- mild profanity ---
+    ("^(god ?)?damn(it|n|ed)?$", Profanity),
+    ("^dammit$", Profanity),
+    (
+        "^bloody (brilliant|good|great|hell|awesome|amazing|marvellous|marvelous|lovely|nice|idiot|stupid|annoying|\
+         ridiculous|massive|huge|big|cute|adorable|fantastic|perfect|beautiful|gorgeous|excellent|wonderful|terrible|\
+         awful|useless|fine|well|hard|cold|hot|mental|legend|genius)$",
+        Profanity,
+    ),
+    ("^goddam~", Profanity),
+    ("^crap(py|pier|piest|s|ola)?$", Profanity),
+    ("^hell of (a|an)$", Profanity),
+    ("^(what|who|where|why|how) the hell$", Profanity),
+    ("^(go|going|went|goes) to hell$", Profanity),
+    ("^hell (yeah|yes|no|nah)$", Profanity),
+    ("^bloody hell$", Profanity),
+];
+
+/// Extra Russian entries for the translit reading only (see `translit`): Russian words in Latin letters
+/// that are English bad words ("na gore" is "on the mountain", "gory" "mountains", "kys kys" calls a
+/// cat), so the English match inside them is dropped when the text reads as Russian. Only phrases that
+/// cannot be meant in English: a bare "shit" in a Russian text is still the English word, not "шить".
+pub(crate) const TRANSLIT: &[(&str, Effect)] = &[
+    // replacements for the entries in `TRANSLIT_SKIP`
+    ("^дерьм(о|а|у|е|ом|ище|ища|ец|еца|ецу)$", Profanity),
+    ("^дерьмов~", Profanity),
+    ("^(на|в|по|под|за|о|с|у|к|до|из|от|над) гор(е|у|ой|ах|ам|ы|ами)$", Allow),
+    ("^гор(ы|ах|ами|ам)$", Allow),
+    ("^кыс ?кыс~", Allow),
+    ("^кис ?кис~", Allow),
+];
+
+/// Russian entries that are not read in translit: their Latin spelling is inside common English words
+/// ("derm" in dermatology, "tsp" a teaspoon). `TRANSLIT` has narrower versions where needed.
+pub(crate) const TRANSLIT_SKIP: &[&str] = &[
+    "дерьм",
+    "^ц{1}п{1}$",
+    // "съ" without its hard sign reads "Sebastian" as съеб-; the English list has the Latin mat of this
+    // root with its endings ("zaebal", "sjebalsya").
+    "^(вы|за|на|отъ|объ|подъ|съ|у|до|пере|при|разъ|про|по|въ|взъ|изъ|недо|на)?еб~",
 ];

@@ -23,18 +23,26 @@
 //!   look-alike letters from the other script, leetspeak digits, repeats and `*`.
 //! * `lexicon` — the Russian and English lists: roots of bad words with their category, words about
 //!   children, and a whitelist of innocent words that contain bad-looking parts.
+//! * `translit` — whether a text's Latin words are also read as Russian in transliteration
+//!   ("narisuy goluyu devushku"); the Russian lists are compiled for that reading too.
 //! * `matcher` — runs the compiled lists over the normalised text.
+//! * `pii` — doxxing: phone and document numbers, and addresses, schools or profiles together with a
+//!   call to find or contact someone, found in the text as written.
 //! * `mask` — stars the matched words and nothing else.
 //! * `rules` — the streamer's rules file (`ACTION PATTERN` per line).
 //! * this file — the verdict: whitelist first, then the worst category wins, and sexual or suggestive
-//!   content together with a word about children is always `minors`.
+//!   content together with a word about children is always `minors`; signs that block only in pairs
+//!   (praise + an attack, a means + despair, two drug slang words, a suggestive act + a wink) are
+//!   combined here.
 
 mod lexicon;
 mod mask;
 mod matcher;
 mod normalize;
 mod pattern;
+mod pii;
 mod rules;
+mod translit;
 
 use std::sync::OnceLock;
 
@@ -77,13 +85,30 @@ pub enum Category {
     Gore,
     Hate,
     SelfHarm,
+    Drugs,
+    Extremism,
+    Doxxing,
     Other,
 }
 
 impl Category {
     /// Every category, worst first: when a text has several, the first one here is reported.
-    pub const ALL: [Category; 6] =
-        [Category::Minors, Category::Sexual, Category::Hate, Category::Gore, Category::SelfHarm, Category::Other];
+    ///
+    /// `minors` > `sexual` > `extremism` > `hate` > `gore` > `self_harm` > `drugs` > `doxxing` > `other`:
+    /// sexual content with children is the worst; a call to kill a people (extremism) outranks the slur
+    /// it is written with (hate); a glorified attack outranks its blood (gore); doxxing ranks below the
+    /// picture-content categories because it is about the words shown, not what is drawn.
+    pub const ALL: [Category; 9] = [
+        Category::Minors,
+        Category::Sexual,
+        Category::Extremism,
+        Category::Hate,
+        Category::Gore,
+        Category::SelfHarm,
+        Category::Drugs,
+        Category::Doxxing,
+        Category::Other,
+    ];
 
     /// The name used in JSON (`"sexual"`, …, `"self_harm"`).
     pub fn as_str(&self) -> &'static str {
@@ -93,6 +118,9 @@ impl Category {
             Category::Gore => "gore",
             Category::Hate => "hate",
             Category::SelfHarm => "self_harm",
+            Category::Drugs => "drugs",
+            Category::Extremism => "extremism",
+            Category::Doxxing => "doxxing",
             Category::Other => "other",
         }
     }
@@ -155,6 +183,8 @@ pub struct Moderator {
     lexicon: Lexicon,
     /// The custom rules' patterns, indexed by `Hit::rule`.
     rules: Vec<String>,
+    /// Phone numbers, addresses and other personal data (`doxxing`).
+    pii: pii::Pii,
 }
 
 impl Moderator {
@@ -170,6 +200,9 @@ impl Moderator {
         };
         let mut cyr = own(lexicon::RU);
         let mut lat = own(lexicon::EN);
+        let mut tr: Vec<Entry> =
+            own(lexicon::RU).into_iter().filter(|e| !lexicon::TRANSLIT_SKIP.contains(&e.pattern.as_str())).collect();
+        tr.extend(own(lexicon::TRANSLIT));
         let mut patterns = Vec::with_capacity(rules.len());
         for (index, rule) in rules.iter().enumerate() {
             let pattern = rule.pattern.trim().to_lowercase();
@@ -188,12 +221,15 @@ impl Moderator {
             if has_cyr || !has_lat {
                 cyr.push(entry.clone());
             }
+            if has_cyr {
+                tr.push(entry.clone());
+            }
             if has_lat || !has_cyr {
                 lat.push(entry);
             }
             patterns.push(pattern);
         }
-        Ok(Moderator { lexicon: Lexicon::new(&cyr, &lat)?, rules: patterns })
+        Ok(Moderator { lexicon: Lexicon::new(&cyr, &lat, &tr)?, rules: patterns, pii: pii::Pii::new() })
     }
 
     /// How many custom rules this moderator has.
@@ -204,7 +240,17 @@ impl Moderator {
     /// Checks one text.
     pub fn check(&self, text: &str) -> Verdict {
         let norm = normalize::normalize(text);
-        let hits = self.lexicon.find(&norm);
+        let mut hits = self.lexicon.find(&norm);
+        for chars in self.pii.find(text) {
+            // The letters whose original characters lie in the span (digits are letters here).
+            let mut inside = norm.letters.iter().enumerate().filter(|(_, u)| chars.contains(&u.orig.start));
+            let letters = match (inside.next(), inside.next_back()) {
+                (Some((a, _)), Some((b, _))) => a..b + 1,
+                (Some((a, _)), None) => a..a + 1,
+                _ => 0..0,
+            };
+            hits.push(Hit { letters, effect: Effect::Block(Category::Doxxing), rule: None });
+        }
         decide(text, &norm, &hits, &self.rules)
     }
 
@@ -257,10 +303,25 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
     let mut bad: Vec<std::ops::Range<usize>> = Vec::new();
     let mut counted: Vec<&Hit> = Vec::new();
     let (mut minor, mut suggestive) = (false, false);
+    let (mut innuendo, mut adult, mut intimacy) = (false, false, false);
+    let mut acts: Vec<&Hit> = Vec::new();
+    // Signs that block only in pairs: praise + attack, means + despair, two drug slang words.
+    let mut pairs: [Vec<&Hit>; 5] = Default::default();
     for h in hits {
         match h.effect {
             Effect::MinorContext => minor = true,
             Effect::Suggestive => suggestive = true,
+            Effect::Innuendo => innuendo = true,
+            Effect::SuggestiveAct => acts.push(h),
+            Effect::AdultRole => adult = true,
+            Effect::Intimacy => intimacy = true,
+            Effect::Glorify | Effect::Violent | Effect::HarmMeans | Effect::HarmMood | Effect::DrugHint
+                if allowed(h) => {}
+            Effect::Glorify => pairs[0].push(h),
+            Effect::Violent => pairs[1].push(h),
+            Effect::HarmMeans => pairs[2].push(h),
+            Effect::HarmMood => pairs[3].push(h),
+            Effect::DrugHint => pairs[4].push(h),
             Effect::Allow | Effect::NotSexual => {}
             Effect::Profanity | Effect::Block(_) | Effect::Hold if allowed(h) => {}
             Effect::Hold => counted.push(h),
@@ -270,8 +331,33 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
             }
         }
     }
-    let blocks = |c: Category| counted.iter().any(|h| h.effect == Effect::Block(c));
-    let category = if minor && (suggestive || blocks(Category::Sexual)) {
+    let mut paired: Vec<Category> = Vec::new();
+    let mut pair = |on: bool, signs: &[&Vec<&Hit>], c: Category| {
+        if on {
+            paired.push(c);
+            for h in signs.iter().flat_map(|v| v.iter()) {
+                bad.push(h.letters.clone());
+            }
+        }
+    };
+    pair(!pairs[0].is_empty() && !pairs[1].is_empty(), &[&pairs[0], &pairs[1]], Category::Extremism);
+    pair(!pairs[2].is_empty() && !pairs[3].is_empty(), &[&pairs[2], &pairs[3]], Category::SelfHarm);
+    // Different words, not the same word twice ("дверной косяк и косяк рыб"): compared by their first
+    // four letters, so "косяк" and "косяка" are one word.
+    let hint_words = pairs[4]
+        .iter()
+        .map(|h| norm.letters[h.letters.clone()].iter().take(4).map(|u| u.ch).collect::<String>())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    pair(hint_words >= 2, &[&pairs[4]], Category::Drugs);
+    // A suggestive thing with a wink is sexual; two suggestive acts are as good as one suggestive word.
+    let two_acts = acts.iter().any(|a| acts.iter().any(|b| a.letters.end <= b.letters.start));
+    if innuendo && (suggestive || !acts.is_empty()) {
+        paired.push(Category::Sexual);
+    }
+    let blocks = |c: Category| paired.contains(&c) || counted.iter().any(|h| h.effect == Effect::Block(c));
+    let sexualised = suggestive || innuendo || two_acts || (adult && intimacy);
+    let category = if minor && (sexualised || blocks(Category::Sexual)) {
         Some(Category::Minors)
     } else {
         Category::ALL.into_iter().find(|&c| blocks(c))

@@ -37,6 +37,8 @@ pub(crate) struct Word {
     pub cyr: bool,
     /// English patterns apply (the word has Latin letters, or only letters that look Latin).
     pub lat: bool,
+    /// Latin letters and no Cyrillic ones: the word may be Russian in transliteration ("goluyu").
+    pub latin: bool,
     /// Joined from single letters across whitespace ("d r a w a n u d e"): word boundaries inside it
     /// are lost, so long ones are also matched without anchors (see `matcher`).
     pub spread: bool,
@@ -393,6 +395,7 @@ pub(crate) fn normalize(text: &str) -> Normalized {
         Word {
             cyr: has_cyr || all_look_cyr || other_letters,
             lat: has_lat || all_look_latin || other_letters,
+            latin: has_lat && !has_cyr,
             letters: r,
             spread,
         }

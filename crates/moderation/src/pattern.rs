@@ -22,6 +22,69 @@ pub(crate) enum Script {
     Cyr,
     /// English (and Latin transliterations): Cyrillic letters and digits that look Latin are accepted.
     Lat,
+    /// Russian patterns read in Latin transliteration ("goluyu" for голую): every Cyrillic letter
+    /// accepts its spellings in the common schemes (`ж`: zh, j; `ш`: sh, w; `ч`: ch, 4; `я`: ya, ja…),
+    /// and `ь`/`ъ` may be left out. Used only for the translit reading of Latin words (see `matcher`).
+    Translit,
+}
+
+/// The Latin spellings of a Cyrillic letter in the common transliteration schemes (GOST, the passport
+/// scheme, "volapük" chat spellings with digits), besides the letter itself. Look-alike Latin letters
+/// (`p` for р, `h` for н, `c` for с, `y` for у) are deliberately not here: in translit `p` is п, `h`
+/// is х, `c` is ц and `y` is ы or й; the look-alike reading is the Cyrillic pass's job. `w` is ш or щ
+/// only, not в ("web" must not read as въеб).
+fn translit_spellings(c: char) -> &'static [&'static str] {
+    match c {
+        'а' => &["a", "@", "4"],
+        'б' => &["b", "6"],
+        'в' => &["v", "8"],
+        'г' => &["g"],
+        'д' => &["d"],
+        'е' => &["e", "je", "yo", "3", "€"],
+        'ж' => &["zh", "j", ">|<"],
+        'з' => &["z", "3"],
+        'и' => &["i", "y", "1"],
+        'й' => &["y", "j", "i"],
+        'к' => &["k", "q"],
+        'л' => &["l"],
+        'м' => &["m"],
+        'н' => &["n"],
+        'о' => &["o", "0"],
+        'п' => &["p"],
+        'р' => &["r"],
+        'с' => &["s", "$"],
+        'т' => &["t"],
+        'у' => &["u"],
+        'ф' => &["f", "ph"],
+        'х' => &["h", "kh", "x"],
+        'ц' => &["ts", "c", "tz", "tc", "cz"],
+        'ч' => &["ch", "4", "tch", "c"],
+        'ш' => &["sh", "w", "6"],
+        'щ' => &["shch", "sch", "sh", "w", "sh4", "shh", "6"],
+        'ы' => &["y", "i", "yi", "ui"],
+        'э' => &["e", "eh", "ae"],
+        'ю' => &["yu", "ju", "iu"],
+        'я' => &["ya", "ja", "ia", "9"],
+        _ => &[],
+    }
+}
+
+/// Appends the translit alternatives of `c` (without the enclosing group) to `alts`.
+fn push_translit(alts: &mut Vec<String>, c: char) {
+    let mut own = String::new();
+    push_escaped(&mut own, c);
+    if !alts.contains(&own) {
+        alts.push(own);
+    }
+    for s in translit_spellings(c) {
+        let mut e = String::new();
+        for ch in s.chars() {
+            push_escaped(&mut e, ch);
+        }
+        if !alts.contains(&e) {
+            alts.push(e);
+        }
+    }
 }
 
 /// The characters that may stand for `c` in text written in `script`. `c` itself always comes first.
@@ -82,6 +145,8 @@ fn lookalikes(c: char, script: Script) -> &'static str {
             'z' => "z2",
             _ => "",
         },
+        // Translit patterns are compiled by `compile_translit` from `translit_spellings`.
+        Script::Translit => "",
     }
 }
 
@@ -105,6 +170,9 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// Compiles one lexicon pattern to `regex` syntax. `wildcard`: classes also accept `*`.
 pub(crate) fn compile(pattern: &str, script: Script, wildcard: bool) -> String {
+    if script == Script::Translit {
+        return compile_translit(pattern, wildcard);
+    }
     let mut out = String::with_capacity(pattern.len() * 12);
     out.push_str("(?m)");
     let chars: Vec<char> = pattern.chars().collect();
@@ -165,6 +233,97 @@ pub(crate) fn compile(pattern: &str, script: Script, wildcard: bool) -> String {
     out
 }
 
+/// `compile` for [`Script::Translit`]: every letter (or class) becomes a group of its spellings;
+/// `ь` and `ъ` become optional (`y`, `j` or nothing).
+fn compile_translit(pattern: &str, wildcard: bool) -> String {
+    let mut out = String::with_capacity(pattern.len() * 24);
+    out.push_str("(?m)");
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        let mut alts: Vec<String> = Vec::new();
+        let mut ranges = String::new();
+        let mut soft_only = false;
+        if c == '[' {
+            let mut members = Vec::new();
+            while i < chars.len() && chars[i] != ']' {
+                if chars[i] == '-' && !members.is_empty() && i + 1 < chars.len() && chars[i + 1] != ']' {
+                    // A range such as `[0-9]`: kept as a regex class.
+                    let from = members.pop().unwrap_or('0');
+                    ranges.push(from);
+                    ranges.push('-');
+                    ranges.push(chars[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                members.push(chars[i]);
+                i += 1;
+            }
+            i += 1;
+            soft_only = !members.is_empty() && members.iter().all(|m| matches!(m, 'ь' | 'ъ'));
+            for m in members {
+                if matches!(m, 'ь' | 'ъ') {
+                    push_translit(&mut alts, 'ь');
+                    for s in ["y", "j"] {
+                        if !alts.iter().any(|a| a == s) {
+                            alts.push(s.to_string());
+                        }
+                    }
+                } else {
+                    push_translit(&mut alts, m);
+                }
+            }
+        } else if c == 'ь' || c == 'ъ' {
+            out.push_str("(?:ь|ъ|y|j)?");
+            if matches!(chars.get(i), Some('?' | '+' | '*')) {
+                i += 1;
+            }
+            continue;
+        } else if c.is_alphabetic() {
+            push_translit(&mut alts, c);
+        } else {
+            match c {
+                ' ' if i >= 2 && chars[i - 2] == '~' => out.push_str("\\n"),
+                ' ' => {
+                    out.push_str("\\n?");
+                    if chars.get(i) == Some(&'?') {
+                        i += 1;
+                    }
+                }
+                '~' => out.push_str("[^\\n]*"),
+                _ => out.push(c),
+            }
+            continue;
+        }
+        if wildcard {
+            alts.push(format!("\\{WILDCARD}"));
+        }
+        out.push_str("(?:");
+        if !ranges.is_empty() {
+            out.push('[');
+            out.push_str(&ranges);
+            out.push(']');
+            if !alts.is_empty() {
+                out.push('|');
+            }
+        }
+        out.push_str(&alts.join("|"));
+        out.push(')');
+        match chars.get(i) {
+            Some('?') => {
+                out.push('*');
+                i += 1;
+            }
+            Some('*' | '+' | '{') => {}
+            _ if soft_only => out.push('*'),
+            _ => out.push('+'),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +333,21 @@ mod tests {
         assert_eq!(compile("ху", Script::Cyr, false), "(?m)[хxχ]+[уyү]+");
         assert_eq!(compile("^as?$", Script::Lat, true), "(?m)^[a\\@4аα\\*]+[s\\$5ѕ\\*]*$");
         assert_eq!(compile("a b~", Script::Lat, false), "(?m)[a\\@4аα]+\\n?[b86вβ]+[^\\n]*");
+    }
+
+    #[test]
+    fn translit_patterns_read_latin_spellings() {
+        let re = |p: &str| regex::Regex::new(&compile(p, Script::Translit, true)).unwrap();
+        let golaya = re("^гол(ая|ую)$");
+        assert!(golaya.is_match("goluyu") && golaya.is_match("golaja") && golaya.is_match("голую"));
+        assert!(!golaya.is_match("golf"));
+        let siski = re("сис(ьк|ек)");
+        assert!(siski.is_match("siskami") && siski.is_match("sisjki"));
+        let shkol = re("^школьн(иц|ик)~");
+        assert!(shkol.is_match("shkolnicu") && shkol.is_match("wkolnicu") && !shkol.is_match("skolnica"));
+        assert!(re("^ж[ао]п~").is_match("jopa") && re("^ж[ао]п~").is_match("zhopa"));
+        assert!(re("^([1-9]{1}|1[0-7]{1}) ?(лет)$").is_match("13\nlet"));
+        assert!(re("ху[йяеию]").is_match("ohuennogo"));
     }
 
     #[test]

@@ -10,9 +10,9 @@
 //! ```
 //!
 //! Actions: `allow`, `profanity`, `hold`, `block` (category `other`) and `block:CATEGORY` with one of
-//! `sexual`, `minors`, `gore`, `hate`, `self_harm`, `other`. The pattern is the rest of the line in the
-//! pattern language of the built-in lists. An `allow` pattern must name a word (three letters or more),
-//! and no `allow` rule makes a `minors` word drawable.
+//! `sexual`, `minors`, `gore`, `hate`, `self_harm`, `drugs`, `extremism`, `doxxing`, `other`. The
+//! pattern is the rest of the line in the pattern language of the built-in lists. An `allow` pattern
+//! must name a word (three letters or more), and no `allow` rule makes a `minors` word drawable.
 
 use crate::matcher::check_pattern;
 use crate::pattern::Script;
@@ -56,7 +56,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RuleError> {
                 "allow pattern {pattern:?} is too broad: name the innocent word (at least 3 letters), e.g. ^cockatoo$"
             )));
         }
-        for script in [Script::Cyr, Script::Lat] {
+        for script in [Script::Cyr, Script::Lat, Script::Translit] {
             check_pattern(&pattern, script)
                 .map_err(|e| err(format!("pattern {pattern:?} is not valid: {}", e.message)))?;
         }

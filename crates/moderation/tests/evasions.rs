@@ -32,6 +32,12 @@ const BAD: &[(&str, VerdictKind)] = &[
     ("педофил", VerdictKind::Block),
     ("свастика", VerdictKind::Block),
     ("эротика", VerdictKind::Block),
+    ("cocaine", VerdictKind::Block),
+    ("heroin", VerdictKind::Block),
+    ("jihad", VerdictKind::Block),
+    ("кокаин", VerdictKind::Block),
+    ("наркоман", VerdictKind::Block),
+    ("теракт", VerdictKind::Block),
     ("fuck", VerdictKind::Profanity),
     ("shit", VerdictKind::Profanity),
     ("bitch", VerdictKind::Profanity),
@@ -331,6 +337,46 @@ fn masking_examples() {
 }
 
 #[test]
+fn translit_is_read_as_russian_and_masked_in_the_original_letters() {
+    use moderation::Category;
+    let v = check("narisuy goluyu devushku");
+    assert_eq!((v.verdict, v.category), (VerdictKind::Block, Some(Category::Sexual)));
+    assert_eq!(v.masked, "narisuy g***** devushku");
+    let v = check("narisuy svastiku");
+    assert_eq!((v.verdict, v.category), (VerdictKind::Block, Some(Category::Hate)));
+    let v = check("narisuy shkolnicu bez odezhdy");
+    assert_eq!((v.verdict, v.category), (VerdictKind::Block, Some(Category::Minors)));
+    let v = check("ohuennogo kota narisuy");
+    assert_eq!(v.verdict, VerdictKind::Profanity);
+    assert_eq!(v.masked, "o******** kota narisuy");
+    // English is never read as Russian, nor are English words inside a Russian text.
+    assert_eq!(check("a hue shift on my cat, tsp of sugar").verdict, VerdictKind::Allow);
+    assert_eq!(check("narisuy devushku, her hair is red").verdict, VerdictKind::Allow);
+    assert_eq!(check("narisui zamok na gore pri zakate").verdict, VerdictKind::Allow);
+}
+
+#[test]
+fn new_categories_parse_and_block() {
+    use moderation::{parse_rules, Category, Moderator};
+    for (name, c) in [("drugs", Category::Drugs), ("extremism", Category::Extremism), ("doxxing", Category::Doxxing)] {
+        assert_eq!(Category::parse(name), Some(c));
+        assert_eq!(serde_json::to_value(c).unwrap(), name);
+        let rules = parse_rules(&format!("block:{name} ^klown~")).unwrap();
+        let v = Moderator::with_rules(&rules).unwrap().check("a klowns party");
+        assert_eq!((v.verdict, v.category), (VerdictKind::Block, Some(c)));
+    }
+    assert_eq!(check("draw a guy smoking a joint").category, Some(Category::Drugs));
+    assert_eq!(check("нарисуй флаг ИГИЛ").category, Some(Category::Extremism));
+    let v = check("нарисуй номер +7 916 482-13-07");
+    assert_eq!((v.verdict, v.category), (VerdictKind::Block, Some(Category::Doxxing)));
+    assert_eq!(v.masked, "нарисуй номер +7 9** 4**-**-**");
+    for fine in ["нарисуй торт с цифрой 2025", "счёт 3:2", "1920x1080", "арбуз 199 руб/кг", "10 cats", "$19.99"]
+    {
+        assert_eq!(check(fine).verdict, VerdictKind::Allow, "{fine}");
+    }
+}
+
+#[test]
 fn donation_masks_the_name_but_the_message_decides() {
     let d = check_donation("Хуеплёт228", "нарисуй лису");
     assert_eq!(d.message.verdict, VerdictKind::Allow);
@@ -439,4 +485,13 @@ fn moderator_can_be_shared_between_threads() {
         .collect();
     let got: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(got, [VerdictKind::Block, VerdictKind::Allow, VerdictKind::Block, VerdictKind::Allow]);
+}
+
+#[test]
+fn a_phrase_never_runs_from_the_words_into_their_alternative_readings() {
+    // "kill" ends the words and "yourself" starts the alternative readings of "yourself-ok": not a
+    // phrase (this used to panic with a letter range running backwards).
+    assert_eq!(check("yourself-ok kill").verdict, VerdictKind::Allow);
+    assert_eq!(check("yourself-ok, kill").verdict, VerdictKind::Allow);
+    assert_eq!(check("kill yourself, ok").verdict, VerdictKind::Block);
 }
