@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tracing::warn;
 
 use crate::chat::{strip_fence, AttemptError, ChatEndpoint};
-use crate::llm::response_format;
+use crate::llm::{response_format, SafetyCategory};
 
 /// What one check found.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,43 +118,10 @@ impl ImageChecks {
 pub struct VisionAnswer {
     /// true only if the picture is fine for a general-audience live stream.
     pub safe: bool,
-    /// "none" when safe; otherwise the main problem.
-    pub category: VisionCategory,
+    /// "none" when safe; otherwise the main problem (the planner's categories, DESIGN.md §5c).
+    pub category: SafetyCategory,
     /// One short sentence on what is in the picture that decided it.
     pub reason: String,
-}
-
-/// The categories a vision model may name (DESIGN.md §5c), `none` for a safe picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VisionCategory {
-    None,
-    Sexual,
-    Minors,
-    Gore,
-    Hate,
-    SelfHarm,
-    Drugs,
-    Extremism,
-    Doxxing,
-    Other,
-}
-
-impl VisionCategory {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VisionCategory::None => "none",
-            VisionCategory::Sexual => "sexual",
-            VisionCategory::Minors => "minors",
-            VisionCategory::Gore => "gore",
-            VisionCategory::Hate => "hate",
-            VisionCategory::SelfHarm => "self_harm",
-            VisionCategory::Drugs => "drugs",
-            VisionCategory::Extremism => "extremism",
-            VisionCategory::Doxxing => "doxxing",
-            VisionCategory::Other => "other",
-        }
-    }
 }
 
 const VISION_PROMPT: &str = r#"You check pictures before they are shown on a live stream watched by a general audience (PG-13), including children.
@@ -258,14 +225,14 @@ pub fn parse_vision(content: &str) -> Result<ImageFinding, String> {
         .map_err(|e| format!("the image check's answer does not match the schema: {e}"))?;
     let reason = a.reason.trim();
     Ok(match (a.safe, a.category) {
-        (true, VisionCategory::None) => ImageFinding { flagged: false, category: None, detail: "safe".to_owned() },
+        (true, SafetyCategory::None) => ImageFinding { flagged: false, category: None, detail: "safe".to_owned() },
         (true, c) => ImageFinding {
             flagged: true,
             category: Some(c.as_str().to_owned()),
             detail: format!("called it safe but named {} ({reason})", c.as_str()),
         },
         (false, c) => {
-            let c = if c == VisionCategory::None { "other" } else { c.as_str() };
+            let c = if c == SafetyCategory::None { "other" } else { c.as_str() };
             ImageFinding { flagged: true, category: Some(c.to_owned()), detail: format!("{c}: {reason}") }
         }
     })
