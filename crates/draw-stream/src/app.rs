@@ -80,6 +80,10 @@ pub struct App {
     pub planner: Arc<dyn ScenePlanner>,
     pub backend: Arc<dyn ImageBackend>,
     pub converter: Arc<dyn Converter>,
+    /// With `LLM_UNLOAD_BEFORE_IMAGE`, one GPU for both models: the planner's LLM call and the painting
+    /// take turns under this lock, and the LLM is unloaded before each picture. The show loop never
+    /// takes it.
+    pub gpu: tokio::sync::Mutex<()>,
     /// The checks on every generated picture (empty: none configured).
     pub image_checks: generation::ImageChecks,
     /// The word layer in force: the built-in lists plus the streamer's rules file.

@@ -140,7 +140,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("LLM_MAX_TOKENS", Some("1536"), "max generated tokens"),
     ("LLM_TIMEOUT_SEC", Some("30"), "timeout of one LLM request"),
     ("LLM_RETRY_ATTEMPTS", Some("3"), "retries after the first attempt"),
-    ("LLM_UNLOAD_BEFORE_IMAGE", Some("false"), "ask Ollama to unload the model (keep_alive 0) before each image"),
+    (
+        "LLM_UNLOAD_BEFORE_IMAGE",
+        Some("false"),
+        "one GPU for both: unload the planner's model (keep_alive 0) right before each picture; LLM and painter take turns",
+    ),
     ("LOCALE", Some("en"), "locale hint for the planner"),
     // Image generation
     ("IMAGE_BACKEND", None, "comfyui | a1111 | demo"),

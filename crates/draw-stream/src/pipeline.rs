@@ -267,6 +267,11 @@ async fn plan(app: &App, d: &Donation) -> Outcome {
         message: d.message.clone(),
         locale: app.settings.locale.clone(),
     };
+    let turn = app.settings.llm_unload_before_image.then(|| app.gpu.lock());
+    let _turn = match turn {
+        Some(lock) => Some(lock.await),
+        None => None,
+    };
     match app.planner.plan(&brief).await {
         Ok(PlanDecision::Draw(p)) => Outcome::to(
             State::Planned,
@@ -307,6 +312,16 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
         app.in_flight.skipped.store(false, Ordering::SeqCst);
         *job = Some((d.id, cancel.clone()));
     }
+    // One GPU for both models (LLM_UNLOAD_BEFORE_IMAGE): wait for the planner's turn to end, then
+    // free the LLM's VRAM before painting.
+    let _turn = match app.settings.llm_unload_before_image {
+        true => {
+            let turn = app.gpu.lock().await;
+            app.planner.before_image().await;
+            Some(turn)
+        }
+        false => None,
+    };
     let result = tokio::select! {
         r = app.backend.generate(&request) => r,
         _ = cancel.cancelled() => {

@@ -102,6 +102,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         backend,
         converter,
         image_checks,
+        gpu: tokio::sync::Mutex::new(()),
         rules,
         wake: Wake::default(),
         control: StageControl::default(),

@@ -32,6 +32,8 @@ enum Vision {
 struct FakeLlm {
     vision: Arc<Vec<Vision>>,
     seen: Arc<Mutex<Vec<Value>>>,
+    /// "plan" and "unload" (Ollama's `/api/generate` with `keep_alive: 0`), in the order they came.
+    events: Arc<Mutex<Vec<&'static str>>>,
 }
 
 fn completion(content: &str) -> Value {
@@ -44,6 +46,7 @@ fn completion(content: &str) -> Value {
 async fn chat(State(s): State<FakeLlm>, Json(body): Json<Value>) -> Json<Value> {
     let is_image = body["response_format"]["json_schema"]["name"] == "image_check";
     if !is_image {
+        s.events.lock().unwrap().push("plan");
         // The scene planner: every request is fine to draw.
         let plan = json!({
             "decision": "draw", "category": "none", "reason": "fine", "fallback_text": null,
@@ -67,14 +70,32 @@ async fn chat(State(s): State<FakeLlm>, Json(body): Json<Value>) -> Json<Value> 
     }
 }
 
+/// Ollama's native route, as the planner uses it to unload the model.
+async fn ollama_generate(State(s): State<FakeLlm>, Json(body): Json<Value>) -> Json<Value> {
+    assert_eq!(body["keep_alive"], 0, "{body}");
+    s.events.lock().unwrap().push("unload");
+    Json(
+        json!({"model": body["model"], "created_at": "2026-12-06T20:00:00Z", "response": "", "done": true, "done_reason": "unload"}),
+    )
+}
+
 async fn fake_llm(vision: Vec<Vision>) -> (String, Arc<Mutex<Vec<Value>>>) {
+    let (endpoint, seen, _) = fake_ollama(vision).await;
+    (endpoint, seen)
+}
+
+async fn fake_ollama(vision: Vec<Vision>) -> (String, Arc<Mutex<Vec<Value>>>, Arc<Mutex<Vec<&'static str>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let state = FakeLlm { vision: Arc::new(vision), seen: seen.clone() };
-    let app = Router::new().route("/v1/chat/completions", post(chat)).with_state(state);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let state = FakeLlm { vision: Arc::new(vision), seen: seen.clone(), events: events.clone() };
+    let app = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/api/generate", post(ollama_generate))
+        .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1/chat/completions"), seen)
+    (format!("http://{addr}/v1/chat/completions"), seen, events)
 }
 
 /// The fast test environment with an LLM planner and the vision check on the fake server.
@@ -308,4 +329,29 @@ async fn the_in_process_classifier_scores_pictures_and_holds_what_crosses_the_th
     let held = svc.wait_state(id, "held", T).await;
     assert!(held["reason"].as_str().unwrap().starts_with("image check: nsfw flagged it (nsfw 0."), "{held}");
     never_shown(&svc, id);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_one_gpu_the_llm_is_unloaded_right_before_each_picture_is_painted() {
+    for unload in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let (endpoint, _, events) = fake_ollama(vec![]).await;
+        let mut env: Vec<(&'static str, String)> =
+            vision_env(&endpoint).into_iter().filter(|(k, _)| !k.starts_with("IMAGE_CHECK")).collect();
+        env.push(("LLM_UNLOAD_BEFORE_IMAGE", unload.to_string()));
+        let svc = start(dir.path(), &env).await;
+        let a = svc.donate("a fox in the snow").await;
+        let b = svc.donate("a cabin under the aurora").await;
+        svc.wait_state(a, "shown", T).await;
+        svc.wait_state(b, "shown", T).await;
+        let events = events.lock().unwrap().clone();
+        if unload {
+            assert_eq!(events.iter().filter(|e| **e == "unload").count(), 2, "one unload per picture: {events:?}");
+            assert_eq!(events.first(), Some(&"plan"), "{events:?}");
+            assert_eq!(events.last(), Some(&"unload"), "the last picture was painted after an unload: {events:?}");
+        } else {
+            assert!(!events.contains(&"unload"), "the model stays loaded unless asked: {events:?}");
+            assert_eq!(events.len(), 2, "{events:?}");
+        }
+    }
 }

@@ -38,8 +38,8 @@ pub struct LlmConfig {
     /// Server kind (`LLM_BACKEND`: `ollama`, `llamacpp`, `vllm`, `tgi`, `openai`…); only `ollama` changes
     /// behaviour (model unloading through `keep_alive`).
     pub backend: String,
-    /// With Ollama, unload the model after each approved plan so SDXL gets the VRAM
-    /// (`LLM_UNLOAD_BEFORE_IMAGE`).
+    /// With Ollama, unload the model right before each picture is painted so SDXL gets the VRAM
+    /// (`LLM_UNLOAD_BEFORE_IMAGE`; the pipeline also keeps the LLM and the painter from overlapping).
     pub unload_before_image: bool,
     /// The streamer's locale (`LOCALE`): the language of refusals when the donor's is unclear.
     pub locale: String,
@@ -412,11 +412,9 @@ impl ScenePlanner for LlmPlanner {
 
     async fn plan(&self, donation: &DonationBrief) -> Result<PlanDecision, PlanError> {
         let what = format!("scene plan for donation {}", donation.id);
-        let decision = self.chat.with_retries(&what, self.config.retry_attempts, || self.attempt(donation)).await?;
-        if matches!(decision, PlanDecision::Draw(_)) {
-            self.unload_model().await;
-        }
-        Ok(decision)
+        // The model stays loaded for the next request; the pipeline calls `before_image` right before
+        // it paints, so SDXL gets the VRAM exactly when it needs it.
+        Ok(self.chat.with_retries(&what, self.config.retry_attempts, || self.attempt(donation)).await?)
     }
 
     async fn before_image(&self) {

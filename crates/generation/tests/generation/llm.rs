@@ -128,8 +128,11 @@ fn draw_plan(prompt: &str) -> String {
 #[tokio::test]
 async fn a_safe_request_becomes_a_plan_with_the_configured_sampling() {
     let (config, seen) = start(vec![Reply::Content(draw_plan("pixel art, a fox sleeping in the snow"))]).await;
-    let decision = planner(config).plan(&donation("нарисуй лису, спящую в снегу")).await.unwrap();
+    let planner = planner(config);
+    let decision = planner.plan(&donation("нарисуй лису, спящую в снегу")).await.unwrap();
     let PlanDecision::Draw(plan) = decision else { panic!("expected a plan, got {decision:?}") };
+    assert!(seen.lock().unwrap().unloads.is_empty(), "planning keeps the model loaded for the next request");
+    planner.before_image().await;
     assert_eq!(plan.prompt, "pixel art, a fox sleeping in the snow, soft glow");
     assert_eq!(plan.negative_prompt, "blurry, photo, text");
     assert_eq!(plan.palette, ["#0B1026", "#3FE0A0", "#DFE8F5", "#E8762D"]);
@@ -148,7 +151,7 @@ async fn a_safe_request_becomes_a_plan_with_the_configured_sampling() {
     let last = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
     assert!(last.contains("- donor: CozyFox") && last.contains("- amount: 150.00 RUB") && last.contains("лису"));
     assert_eq!(seen.auth[0].as_deref(), Some("Bearer sk-test-secret"));
-    // Ollama is asked to free the VRAM for SDXL through keep_alive, not a subprocess.
+    // Right before painting, Ollama is asked to free the VRAM for SDXL through keep_alive, not a subprocess.
     assert_eq!(seen.unloads.len(), 1);
     assert_eq!(seen.unloads[0], json!({"model": "qwen2.5:7b-instruct", "keep_alive": 0}));
 }
@@ -300,7 +303,9 @@ async fn other_backends_are_not_asked_to_unload() {
     let (mut config, seen) = start(vec![Reply::Content(draw_plan("pixel art, a cat"))]).await;
     config.backend = "vllm".to_owned();
     config.api_key = None;
-    planner(config).plan(&donation("a cat")).await.unwrap();
+    let planner = planner(config);
+    planner.plan(&donation("a cat")).await.unwrap();
+    planner.before_image().await;
     let seen = seen.lock().unwrap();
     assert!(seen.unloads.is_empty());
     assert_eq!(seen.auth[0], None);
