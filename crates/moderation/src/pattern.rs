@@ -205,32 +205,44 @@ pub(crate) fn compile(pattern: &str, script: Script, wildcard: bool) -> String {
             out.push(']');
             true
         } else {
-            match c {
-                ' ' if i >= 2 && chars[i - 2] == '~' => out.push_str("\\n"),
-                ' ' => {
-                    out.push_str("\\n?");
-                    if chars.get(i) == Some(&'?') {
-                        i += 1; // " ?" says the same as " "
-                    }
-                }
-                '~' => out.push_str("[^\\n]*"),
-                _ => out.push(c),
-            }
+            push_separator(&mut out, &chars, &mut i, c);
             false
         };
         if is_class {
-            match chars.get(i) {
-                // An optional letter may be repeated too: "пид[оа]?р" matches "пидоорас".
-                Some('?') => {
-                    out.push('*');
-                    i += 1;
-                }
-                Some('*' | '+' | '{') => {}
-                _ => out.push('+'),
-            }
+            push_repeat(&mut out, &chars, &mut i, false);
         }
     }
     out
+}
+
+/// A pattern's character that is not a letter: a space is "next word, or none" (a word break after
+/// `~`, and `" ?"` says the same as `" "`), `~` the rest of the word, anything else regex syntax.
+fn push_separator(out: &mut String, chars: &[char], i: &mut usize, c: char) {
+    match c {
+        ' ' if *i >= 2 && chars[*i - 2] == '~' => out.push_str("\\n"),
+        ' ' => {
+            out.push_str("\\n?");
+            if chars.get(*i) == Some(&'?') {
+                *i += 1;
+            }
+        }
+        '~' => out.push_str("[^\\n]*"),
+        _ => out.push(c),
+    }
+}
+
+/// The repeat after a letter: every letter may repeat (`+`, or `*` when it may be left out); an
+/// optional letter may be repeated too ("пид[оа]?р" matches "пидоорас"); explicit quantifiers stay.
+fn push_repeat(out: &mut String, chars: &[char], i: &mut usize, optional: bool) {
+    match chars.get(*i) {
+        Some('?') => {
+            out.push('*');
+            *i += 1;
+        }
+        Some('*' | '+' | '{') => {}
+        _ if optional => out.push('*'),
+        _ => out.push('+'),
+    }
 }
 
 /// `compile` for [`Script::Translit`]: every letter (or class) becomes a group of its spellings;
@@ -284,17 +296,7 @@ fn compile_translit(pattern: &str, wildcard: bool) -> String {
         } else if c.is_alphabetic() {
             push_translit(&mut alts, c);
         } else {
-            match c {
-                ' ' if i >= 2 && chars[i - 2] == '~' => out.push_str("\\n"),
-                ' ' => {
-                    out.push_str("\\n?");
-                    if chars.get(i) == Some(&'?') {
-                        i += 1;
-                    }
-                }
-                '~' => out.push_str("[^\\n]*"),
-                _ => out.push(c),
-            }
+            push_separator(&mut out, &chars, &mut i, c);
             continue;
         }
         if wildcard {
@@ -311,15 +313,7 @@ fn compile_translit(pattern: &str, wildcard: bool) -> String {
         }
         out.push_str(&alts.join("|"));
         out.push(')');
-        match chars.get(i) {
-            Some('?') => {
-                out.push('*');
-                i += 1;
-            }
-            Some('*' | '+' | '{') => {}
-            _ if soft_only => out.push('*'),
-            _ => out.push('+'),
-        }
+        push_repeat(&mut out, &chars, &mut i, soft_only);
     }
     out
 }
