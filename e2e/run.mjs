@@ -373,8 +373,53 @@ async function main() {
   await context.close();
   cleanups.shift();
 
+  await heldPictureTest();
   if (process.env.E2E_SKIP_LOAD !== '1') await loadTest();
   log('PASS');
+}
+
+// ---- A picture the image check holds: the moderator sees it blurred, clicks to look, approves it.
+// Threshold 0 makes the in-process classifier hold every picture. Needs the open_nsfw model
+// (DRAWSTREAM_NSFW_MODEL; CI installs it and sets DRAWSTREAM_REQUIRE_NSFW_MODEL).
+async function heldPictureTest() {
+  const model = process.env.DRAWSTREAM_NSFW_MODEL;
+  if (!model || !fs.existsSync(model)) {
+    assert.ok(!process.env.DRAWSTREAM_REQUIRE_NSFW_MODEL, 'the open_nsfw model is required here');
+    log('SKIPPED the held-picture check: set DRAWSTREAM_NSFW_MODEL to the open_nsfw model');
+    return;
+  }
+  const svc = await startService({
+    MODERATION_MODE: 'auto', IMAGE_CHECK: 'nsfw', IMAGE_CHECK_NSFW_MODEL: model, IMAGE_CHECK_NSFW_THRESHOLD: '0',
+  });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+  try {
+    const panel = await context.newPage();
+    await panel.goto(svc.url + '/panel');
+    await panel.fill('#token', svc.token);
+    await panel.click('#signin button[type=submit]');
+    await panel.waitForSelector('#app:not([hidden])');
+    await until('the image-check chip', async () => /Image check: nsfw/.test(await panel.textContent('#status [data-chip=image-check]')), 15000);
+    const { id } = await svc.api('POST', '/commands/donate', { amount: 5, message: 'a fox in the snow', donor: 'Pic' });
+    const img = `#held li[data-id="${id}"] img.held-picture`;
+    await panel.waitForSelector(img, { timeout: 30000 });
+    await panel.waitForFunction((sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }, img, { timeout: 15000 });
+    const reason = await panel.textContent(`#held li[data-id="${id}"] .reason`);
+    assert.match(reason, /^image check: nsfw flagged it/, reason);
+    const blurred = () => panel.evaluate((sel) => document.querySelector(sel).classList.contains('blurred') && getComputedStyle(document.querySelector(sel)).filter.includes('blur'), img);
+    assert.equal(await blurred(), true, 'the held picture is blurred until clicked');
+    if (SHOTS) await panel.screenshot({ path: path.join(SHOTS, 'panel-held-picture.png') });
+    await panel.click(img);
+    assert.equal(await blurred(), false, 'a click shows it');
+    await sleep(1200); // two panel refreshes: the choice survives them
+    assert.equal(await blurred(), false, 'the picture stays shown across refreshes');
+    await panel.click(`#held li[data-id="${id}"] button[data-action=approve]`);
+    await until('the approved picture shown', async () => (await svc.api('GET', `/donations/${id}`)).state === 'shown', 30000);
+    log('panel: a picture held by the image check is blurred until clicked, approved, drawn');
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
 }
 
 // ---- 20 overlay tabs at once: the show loop keeps its frame rate; what the service spends.
