@@ -131,6 +131,8 @@ pub fn image_checks(s: &Settings) -> anyhow::Result<ImageChecks> {
             api_key: s.llm_api_key.clone(),
             timeout: s.llm_timeout,
             retry_attempts: s.llm_retry_attempts,
+            unload_before_image: s.llm_unload_before_image
+                && matches!(&s.planner, crate::config::PlannerKind::Llm(b) if b == "ollama"),
         };
         checks.push(Arc::new(VisionCheck::new(cfg).map_err(|e| anyhow::anyhow!("IMAGE_CHECK llm: {e}"))?));
     }

@@ -317,7 +317,7 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
     let _turn = match app.settings.llm_unload_before_image {
         true => {
             let turn = app.gpu.lock().await;
-            app.planner.before_image().await;
+            tokio::join!(app.planner.before_image(), app.image_checks.before_image());
             Some(turn)
         }
         false => None,
@@ -377,6 +377,11 @@ async fn check_image(app: &App, d: &Donation, png: &[u8]) -> Result<Option<Strin
     if app.image_checks.is_empty() || d.image_check.is_some() {
         return Ok(None);
     }
+    // With one GPU for everything (LLM_UNLOAD_BEFORE_IMAGE), a vision check takes its turn too.
+    let _turn = match app.settings.llm_unload_before_image {
+        true => Some(app.gpu.lock().await),
+        false => None,
+    };
     let verdict = app.image_checks.check(png).await;
     {
         let mut h = app.health.write().unwrap_or_else(|p| p.into_inner());

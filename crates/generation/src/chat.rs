@@ -102,12 +102,30 @@ impl ChatEndpoint {
         url::Url::parse(&self.endpoint).expect("checked in new")
     }
 
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// Ollama's native `/api/generate` on the same host (used to unload a model).
+    pub fn ollama_generate_url(&self) -> String {
+        let mut u = self.url();
+        u.set_path("/api/generate");
+        u.set_query(None);
+        u.to_string()
     }
 
-    pub fn api_key(&self) -> Option<&str> {
-        self.api_key.as_deref()
+    /// Asks Ollama to unload `model` now (`keep_alive: 0` through its native API at `url`), so SDXL
+    /// has the VRAM. Best effort: a failure is logged, never fatal.
+    pub async fn unload_ollama_model(&self, url: &str, model: &str) {
+        let mut request = self
+            .http
+            .post(url)
+            .timeout(self.timeout.min(Duration::from_secs(5)))
+            .json(&serde_json::json!({"model": model, "keep_alive": 0}));
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        match request.send().await {
+            Ok(r) if r.status().is_success() => tracing::debug!(%model, "asked Ollama to unload the model"),
+            Ok(r) => warn!(%model, status = r.status().as_u16(), "Ollama did not unload the model"),
+            Err(e) => warn!(%model, error = %without_url(&e), "could not ask Ollama to unload the model"),
+        }
     }
 
     /// Posts one chat-completions body; the answer's `choices[0].message.content`.

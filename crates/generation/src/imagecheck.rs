@@ -37,6 +37,9 @@ pub trait ImageCheck: Send + Sync {
     fn name(&self) -> &str;
     /// Checks one picture (PNG bytes, as the journal keeps it).
     async fn check(&self, png: &[u8]) -> Result<ImageFinding, CheckError>;
+    /// Called before a picture is painted: frees what the check holds on the GPU (a vision model on
+    /// Ollama with `LLM_UNLOAD_BEFORE_IMAGE`). Default: nothing.
+    async fn before_image(&self) {}
 }
 
 /// The verdict of every configured check on one picture.
@@ -77,6 +80,11 @@ impl ImageChecks {
     /// The configured checks' names, in order.
     pub fn names(&self) -> Vec<String> {
         self.checks.iter().map(|c| c.name().to_owned()).collect()
+    }
+
+    /// Frees every check's GPU memory before a picture is painted.
+    pub async fn before_image(&self) {
+        futures_util::future::join_all(self.checks.iter().map(|c| c.before_image())).await;
     }
 
     /// Runs every check; flagged if any flags or fails.
@@ -144,6 +152,9 @@ pub struct VisionConfig {
     pub api_key: Option<String>,
     pub timeout: Duration,
     pub retry_attempts: u32,
+    /// The server is Ollama and the model should leave the GPU before each picture is painted
+    /// (`LLM_BACKEND=ollama` with `LLM_UNLOAD_BEFORE_IMAGE`).
+    pub unload_before_image: bool,
 }
 
 impl std::fmt::Debug for VisionConfig {
@@ -154,6 +165,7 @@ impl std::fmt::Debug for VisionConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeout", &self.timeout)
             .field("retry_attempts", &self.retry_attempts)
+            .field("unload_before_image", &self.unload_before_image)
             .finish()
     }
 }
@@ -249,6 +261,12 @@ impl ImageCheck for VisionCheck {
             .with_retries("image check", self.config.retry_attempts, || self.attempt(png))
             .await
             .map_err(|f| CheckError(f.to_string()))
+    }
+
+    async fn before_image(&self) {
+        if self.config.unload_before_image {
+            self.chat.unload_ollama_model(&self.chat.ollama_generate_url(), &self.config.model).await;
+        }
     }
 }
 

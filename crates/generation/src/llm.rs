@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tracing::{debug, warn};
+use tracing::warn;
 
-use crate::chat::{strip_fence, without_url, AttemptError, ChatEndpoint, Failure};
+use crate::chat::{strip_fence, AttemptError, ChatEndpoint, Failure};
 use crate::clip::{clip_token_count, fit_clip_prompt, CLIP_PROMPT_TOKENS};
 use crate::offline::seed_for;
 use crate::{DonationBrief, PlanDecision, PlanError, Refusal, ScenePlan, ScenePlanner};
@@ -312,12 +312,7 @@ impl LlmPlanner {
     pub fn new(config: LlmConfig) -> Result<Self, PlanError> {
         let chat = ChatEndpoint::new("LLM_ENDPOINT", &config.endpoint, config.api_key.clone(), config.timeout)
             .map_err(PlanError::Unreachable)?;
-        let ollama_generate = config.backend.eq_ignore_ascii_case("ollama").then(|| {
-            let mut u = chat.url();
-            u.set_path("/api/generate");
-            u.set_query(None);
-            u.to_string()
-        });
+        let ollama_generate = config.backend.eq_ignore_ascii_case("ollama").then(|| chat.ollama_generate_url());
         // The tokenizer parses a 3 MB vocabulary: do it now, not inside the first request.
         crate::clip::warm_up();
         Ok(LlmPlanner {
@@ -381,25 +376,11 @@ impl LlmPlanner {
         decide(output, donation, &self.config.locale).map_err(AttemptError::invalid)
     }
 
-    /// Asks Ollama to unload the model now (`keep_alive: 0` through its native API), so SDXL has the VRAM.
-    /// Best effort: a failure is logged, never fatal. Does nothing for other backends or when disabled.
+    /// Asks Ollama to unload the model now, so SDXL has the VRAM. Best effort, never fatal. Does
+    /// nothing for other backends or when disabled.
     pub async fn unload_model(&self) {
-        let (Some(url), true) = (&self.ollama_generate, self.config.unload_before_image) else {
-            return;
-        };
-        let mut request = self
-            .chat
-            .http()
-            .post(url)
-            .timeout(self.config.timeout.min(Duration::from_secs(5)))
-            .json(&json!({"model": self.config.model, "keep_alive": 0}));
-        if let Some(key) = self.chat.api_key() {
-            request = request.bearer_auth(key);
-        }
-        match request.send().await {
-            Ok(r) if r.status().is_success() => debug!(model = %self.config.model, "asked Ollama to unload the model"),
-            Ok(r) => warn!(status = r.status().as_u16(), "Ollama did not unload the model"),
-            Err(e) => warn!(error = %without_url(&e), "could not ask Ollama to unload the model"),
+        if let (Some(url), true) = (&self.ollama_generate, self.config.unload_before_image) {
+            self.chat.unload_ollama_model(url, &self.config.model).await;
         }
     }
 }
