@@ -219,6 +219,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("CARD_FAILED_RU", Some("Простите, не получилось нарисовать"), "card when painting fails, Russian"),
     ("DISPLAY_CURRENCY", Some("USD"), "currency of manual donations without one"),
     ("GENERATION_LOOKAHEAD", Some("2"), "drawings generated ahead of the screen"),
+    (
+        "KEEP_RAW_IMAGES",
+        Some("20"),
+        "raw generated images kept in the journal for finished drawings (older ones are dropped once their gallery files are written)",
+    ),
     // Service
     ("API_HOST", Some("127.0.0.1"), "control API bind address (loopback by default)"),
     ("API_PORT", Some("8080"), "control API port (0: any free port; the one taken is written to <data dir>/api-port)"),
@@ -419,6 +424,7 @@ pub struct Settings {
     pub draw_duration: Duration,
     pub display_currency: String,
     pub lookahead: usize,
+    pub keep_raw_images: usize,
     pub card_blocked_en: String,
     pub card_blocked_ru: String,
     pub card_unchecked_en: String,
@@ -746,6 +752,7 @@ impl Settings {
             draw_duration: r.seconds("DRAW_DURATION_SEC", 0.001, 40.0),
             display_currency: r.string("DISPLAY_CURRENCY").to_ascii_uppercase(),
             lookahead: r.parse("GENERATION_LOOKAHEAD", 1usize, 64, 2),
+            keep_raw_images: r.parse("KEEP_RAW_IMAGES", 0usize, 100_000, 20),
             card_blocked_en: r.string("CARD_BLOCKED_EN"),
             card_blocked_ru: r.string("CARD_BLOCKED_RU"),
             card_unchecked_en: r.string("CARD_UNCHECKED_EN"),

@@ -328,8 +328,19 @@ impl Journal {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Space freed by dropped images goes back to the file system (incremental auto-vacuum). The mode
+        // can only be chosen before the first table exists; an older journal is converted once.
+        let fresh: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if fresh == 0 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
+        let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        if mode != 2 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+            conn.execute_batch("VACUUM;")?;
+        }
         Ok(Journal { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -690,6 +701,25 @@ impl Journal {
         rows.collect()
     }
 
+    /// Drops the raw generated images of finished donations (shown, skipped, refused, failed, cleared)
+    /// except the newest `keep`: replays use the stored drawing and the gallery its own files, so the
+    /// 768² PNG is only dead weight once a donation is done. Then gives the space back to the file
+    /// system, a few pages at a time. Returns how many images were dropped.
+    pub fn prune_raw_images(&self, keep: usize) -> Result<usize> {
+        let c = self.lock();
+        let n = c.execute(
+            "UPDATE donations SET image_png = NULL WHERE image_png IS NOT NULL \
+               AND state IN ('shown','skipped','refused','failed','cleared') \
+               AND id NOT IN (SELECT id FROM donations WHERE image_png IS NOT NULL \
+                 AND state IN ('shown','skipped','refused','failed','cleared') ORDER BY id DESC LIMIT ?1)",
+            [keep as i64],
+        )?;
+        if n > 0 {
+            c.execute_batch("PRAGMA incremental_vacuum;")?;
+        }
+        Ok(n)
+    }
+
     /// Folds the WAL into the main file (clean shutdown).
     pub fn checkpoint(&self) -> Result<()> {
         self.lock().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
@@ -737,11 +767,36 @@ mod tests {
             (State::Generated, State::Ready),
         ] {
             let d = j.claim(from).unwrap().unwrap();
-            let u = Update { document: (to == State::Ready).then(|| "{}".to_owned()), ..Update::default() };
+            let u = Update {
+                document: (to == State::Ready).then(|| "{}".to_owned()),
+                image_png: (to == State::Generated).then(|| b"\x89PNG".to_vec()),
+                ..Update::default()
+            };
             assert!(j.advance(d.id, from, to, u).unwrap());
             last = d.id;
         }
         last
+    }
+
+    #[test]
+    fn raw_images_of_finished_drawings_are_dropped_except_the_newest_and_replay_still_works() {
+        let j = Journal::open_in_memory().unwrap();
+        let mut ready = |n| {
+            j.insert(&donation(n)).unwrap();
+            to_ready(&j)
+        };
+        let ids: Vec<i64> = (0..5).map(&mut ready).collect();
+        let waiting = ready(5);
+        for &id in &ids {
+            assert!(j.start_showing(id).unwrap() && j.finish_showing(id).unwrap());
+        }
+        assert_eq!(j.prune_raw_images(2).unwrap(), 3);
+        let kept: Vec<bool> = ids.iter().map(|&id| j.image(id).unwrap().is_some()).collect();
+        assert_eq!(kept, [false, false, false, true, true], "the newest two finished drawings keep theirs");
+        assert!(j.image(waiting).unwrap().is_some(), "a drawing still to come keeps its image");
+        assert!(j.replay(ids[0]).unwrap(), "a replay needs only the stored drawing");
+        assert!(j.document(ids[0]).unwrap().is_some());
+        assert_eq!(j.prune_raw_images(2).unwrap(), 0, "nothing more to drop");
     }
 
     #[test]

@@ -219,10 +219,20 @@ async fn advance(app: &App, c: &mut Current, dt: Duration) {
                         info!(donation = id, "drawing complete; shown");
                         if let Showing::Drawing { timeline } = &c.showing {
                             let (timeline, dir) = (timeline.clone(), app.settings.data_dir.clone());
+                            let (journal, keep) = (app.journal.clone(), app.settings.keep_raw_images);
                             // Off the runtime: a GIF of a whole drawing takes a moment to encode.
                             tokio::task::spawn_blocking(move || {
                                 if let Err(e) = crate::gallery::save(&dir, id, &timeline) {
                                     tracing::warn!(donation = id, error = %e, "could not save the drawing to the gallery");
+                                    return;
+                                }
+                                // Its gallery files are written: the raw image is no longer needed.
+                                match journal.prune_raw_images(keep) {
+                                    Ok(n) if n > 0 => {
+                                        tracing::debug!(dropped = n, "raw images dropped from the journal")
+                                    }
+                                    Ok(_) => {}
+                                    Err(e) => tracing::warn!(error = %e, "could not drop old raw images"),
                                 }
                             });
                         }

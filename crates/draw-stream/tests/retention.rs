@@ -1,0 +1,48 @@
+//! Scenario: a long stream does not grow the journal without bound. Once a drawing is shown and its
+//! gallery files are written, its raw generated image leaves the journal (the newest KEEP_RAW_IMAGES
+//! stay); replay and the gallery keep working from what remains.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{env_with, Service};
+
+const T: Duration = Duration::from_secs(60);
+
+async fn image_status(svc: &Service, id: i64) -> u16 {
+    let url = svc.url(&format!("/donations/{id}/image.png"));
+    svc.http.get(url).bearer_auth(&svc.token).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shown_drawings_give_up_their_raw_images_and_replay_and_gallery_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &env_with(&[("KEEP_RAW_IMAGES", "1")])).await;
+    let mut ids = Vec::new();
+    for subject in ["a fox in the snow", "a cabin at night", "a castle on a hill"] {
+        ids.push(svc.donate(subject).await);
+    }
+    for &id in &ids {
+        svc.wait_state(id, "shown", T).await;
+    }
+    // The raw images of the two older drawings are dropped after their gallery files are written.
+    let deadline = Instant::now() + T;
+    loop {
+        let statuses = [image_status(&svc, ids[0]).await, image_status(&svc, ids[1]).await];
+        if statuses == [404, 404] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "older raw images were never dropped: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(image_status(&svc, ids[2]).await, 200, "the newest one is kept (KEEP_RAW_IMAGES=1)");
+    for &id in &ids {
+        let (png, gif) = (dir.path().join(format!("gallery/{id}.png")), dir.path().join(format!("gallery/{id}.gif")));
+        assert!(png.exists() && gif.exists(), "gallery files of {id}");
+    }
+
+    // A replay draws the stored drawing again, without the raw image.
+    assert_eq!(svc.post(&format!("/donations/{}/replay", ids[0]), None).await.0, 202);
+    svc.wait_for(ids[0], "shown twice", T, |d| d["state"] == "shown" && d["show_count"] == 2).await;
+}
