@@ -800,6 +800,31 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_from_an_older_version_is_converted_once_and_keeps_its_rows() {
+        let dir = std::env::temp_dir().join(format!("journal-upgrade-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.db");
+        {
+            // As the first release wrote it: no auto-vacuum, no image_check column.
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(SCHEMA).unwrap();
+            old.execute(
+                "INSERT INTO donations (source, source_id, state, donor, donor_masked, message, message_masked, amount, \
+                 currency, received_at, updated_at) VALUES ('manual', '1', 'shown', 'a', 'a', 'm', 'm', '1', 'USD', 't', 't')",
+                [],
+            )
+            .unwrap();
+            assert_eq!(old.query_row("PRAGMA auto_vacuum", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.lock().query_row("PRAGMA auto_vacuum", [], |r| r.get::<_, i64>(0)).unwrap(), 2, "incremental");
+        let row = j.get(1).unwrap().unwrap();
+        assert_eq!((row.state, row.image_check), (State::Shown, None), "rows survive, the new column is empty");
+        drop(j);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn double_delivery_keeps_one_row() {
         let j = Journal::open_in_memory().unwrap();
         let a = j.insert(&donation(1)).unwrap();
