@@ -62,6 +62,33 @@ impl Seams {
     }
 }
 
+/// A journal that cannot be opened: the service refuses to start, leaves the file exactly as it is,
+/// and says what to do (DESIGN §5e). Nothing is deleted or recreated behind the streamer's back.
+fn journal_problem(path: &std::path::Path, e: &rusqlite::Error) -> anyhow::Error {
+    use rusqlite::ErrorCode;
+    let shown = path.display();
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    let advice = match code {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => format!(
+            "it is damaged. The file was left as it is. To start again with an empty journal, move it \
+             aside (`mv {shown} {shown}.broken`, with its -wal and -shm files); to recover what it holds, try \
+             `sqlite3 {shown} .recover > recovered.sql`"
+        ),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "another program holds it (is Draw Stream already running with this data dir?)".to_owned()
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            "the data dir is not writable: check its permissions, or choose another with --data-dir".to_owned()
+        }
+        Some(ErrorCode::DiskFull) => "the disk is full: free some space and start again".to_owned(),
+        _ => "see the error above".to_owned(),
+    };
+    anyhow::anyhow!("cannot open the journal {shown} ({e}): {advice}")
+}
+
 /// Everything the service needs, ready to run, with the seams the settings name.
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Arc<App>> {
     let seams = Seams::from_settings(&settings)?;
@@ -85,7 +112,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         .map_err(|e| anyhow::anyhow!("MODERATION_RULES: {e}"))?;
 
     let path = settings.journal_path();
-    let journal = Journal::open(&path).with_context(|| format!("cannot open the journal {}", path.display()))?;
+    let journal = Journal::open(&path).map_err(|e| journal_problem(&path, &e))?;
     let recovered = journal.recover().context("journal recovery failed")?;
     if recovered > 0 {
         tracing::info!(rows = recovered, "recovered rows left in progress by the last run");

@@ -46,3 +46,26 @@ async fn shown_drawings_give_up_their_raw_images_and_replay_and_gallery_still_wo
     assert_eq!(svc.post(&format!("/donations/{}/replay", ids[0]), None).await.0, 202);
     svc.wait_for(ids[0], "shown twice", T, |d| d["state"] == "shown" && d["show_count"] == 2).await;
 }
+
+#[test]
+fn a_damaged_journal_is_refused_with_its_path_and_kept_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.db");
+    let garbage = b"this is not a database, it was damaged by a crash".repeat(100);
+    std::fs::write(&journal, &garbage).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_draw-stream"))
+        .args(["run", "--headless", "--data-dir"])
+        .arg(dir.path())
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("DEMO", "0")
+        .env("API_PORT", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&journal.display().to_string()) && err.contains("damaged"), "{err}");
+    assert!(err.contains("move it aside") && err.contains(".recover"), "says how to recover: {err}");
+    assert_eq!(std::fs::read(&journal).unwrap(), garbage, "the file is kept exactly as it was");
+}
