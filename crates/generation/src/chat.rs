@@ -63,6 +63,9 @@ pub struct ChatEndpoint {
     shown: String,
     /// Base delay of the exponential backoff between attempts.
     backoff: Duration,
+    /// Set once the server rejected `json_schema` output: then `json_object` is asked for instead, and
+    /// the caller's strict parsing still guards the answer.
+    schema_unsupported: std::sync::atomic::AtomicBool,
 }
 
 impl ChatEndpoint {
@@ -88,6 +91,7 @@ impl ChatEndpoint {
             timeout,
             shown: shown.to_string(),
             backoff: Duration::from_millis(500),
+            schema_unsupported: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -125,6 +129,30 @@ impl ChatEndpoint {
             Ok(r) if r.status().is_success() => tracing::debug!(%model, "asked Ollama to unload the model"),
             Ok(r) => warn!(%model, status = r.status().as_u16(), "Ollama did not unload the model"),
             Err(e) => warn!(%model, error = %without_url(&e), "could not ask Ollama to unload the model"),
+        }
+    }
+
+    /// `response_format` asking for `schema` by `name`, or only for a JSON object once this server has
+    /// rejected JSON Schema.
+    pub fn response_format(&self, name: &str, schema: &Value) -> Value {
+        if self.schema_unsupported.load(std::sync::atomic::Ordering::Relaxed) {
+            serde_json::json!({"type": "json_object"})
+        } else {
+            serde_json::json!({"type": "json_schema", "json_schema": {"name": name, "strict": true, "schema": schema}})
+        }
+    }
+
+    /// Posts the body `body()` builds (with [`ChatEndpoint::response_format`]); if the server rejects
+    /// JSON Schema output, remembers that and posts the rebuilt body once more, asking for a JSON object.
+    pub async fn complete_structured(&self, body: impl Fn() -> Value) -> Result<String, AttemptError> {
+        match self.complete(&body()).await {
+            Err(e)
+                if e.schema_rejected && !self.schema_unsupported.swap(true, std::sync::atomic::Ordering::Relaxed) =>
+            {
+                warn!("the LLM server does not accept json_schema output; asking for json_object instead");
+                self.complete(&body()).await
+            }
+            other => other,
         }
     }
 

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tracing::warn;
 
 use crate::chat::{strip_fence, AttemptError, ChatEndpoint};
-use crate::llm::{response_format, SafetyCategory};
+use crate::llm::SafetyCategory;
 
 /// What one check found.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,18 +175,12 @@ pub struct VisionCheck {
     config: VisionConfig,
     chat: ChatEndpoint,
     schema: Value,
-    schema_unsupported: std::sync::atomic::AtomicBool,
 }
 
 impl VisionCheck {
     pub fn new(config: VisionConfig) -> Result<VisionCheck, String> {
         let chat = ChatEndpoint::new("LLM_ENDPOINT", &config.endpoint, config.api_key.clone(), config.timeout)?;
-        Ok(VisionCheck {
-            config,
-            chat,
-            schema: vision_schema(),
-            schema_unsupported: std::sync::atomic::AtomicBool::new(false),
-        })
+        Ok(VisionCheck { config, chat, schema: vision_schema() })
     }
 
     /// Changes the base delay between attempts.
@@ -199,7 +193,6 @@ impl VisionCheck {
     pub fn request_body(&self, png: &[u8]) -> Value {
         use base64::Engine as _;
         let url = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
-        let unsupported = self.schema_unsupported.load(std::sync::atomic::Ordering::Relaxed);
         json!({
             "model": self.config.model,
             "messages": [
@@ -212,21 +205,12 @@ impl VisionCheck {
             "temperature": 0.0,
             "max_tokens": 300,
             "stream": false,
-            "response_format": response_format("image_check", &self.schema, unsupported),
+            "response_format": self.chat.response_format("image_check", &self.schema),
         })
     }
 
     async fn attempt(&self, png: &[u8]) -> Result<ImageFinding, AttemptError> {
-        let first = self.chat.complete(&self.request_body(png)).await;
-        let content = match first {
-            Err(e)
-                if e.schema_rejected && !self.schema_unsupported.swap(true, std::sync::atomic::Ordering::Relaxed) =>
-            {
-                warn!("the LLM server does not accept json_schema output; asking for json_object instead");
-                self.chat.complete(&self.request_body(png)).await?
-            }
-            other => other?,
-        };
+        let content = self.chat.complete_structured(|| self.request_body(png)).await?;
         parse_vision(&content).map_err(AttemptError::invalid)
     }
 }

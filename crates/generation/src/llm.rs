@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tracing::warn;
 
 use crate::chat::{strip_fence, AttemptError, ChatEndpoint, Failure};
 use crate::clip::{clip_token_count, fit_clip_prompt, CLIP_PROMPT_TOKENS};
@@ -277,9 +276,6 @@ pub struct LlmPlanner {
     schema: Value,
     /// Ollama's native `/api/generate` on the same host, for unloading the model.
     ollama_generate: Option<String>,
-    /// Set once the server rejected `json_schema` output: then `json_object` is asked for instead, and the
-    /// same strict parsing and validation still guard the answer.
-    schema_unsupported: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for LlmPlanner {
@@ -297,16 +293,6 @@ impl From<Failure> for PlanError {
     }
 }
 
-/// `response_format` asking for `schema` by `name`, or only for a JSON object from a server that
-/// rejected JSON Schema.
-pub(crate) fn response_format(name: &str, schema: &Value, schema_unsupported: bool) -> Value {
-    if schema_unsupported {
-        json!({"type": "json_object"})
-    } else {
-        json!({"type": "json_schema", "json_schema": {"name": name, "strict": true, "schema": schema}})
-    }
-}
-
 impl LlmPlanner {
     /// Builds the client. Fails only on an endpoint that is not an http(s) URL.
     pub fn new(config: LlmConfig) -> Result<Self, PlanError> {
@@ -315,13 +301,7 @@ impl LlmPlanner {
         let ollama_generate = config.backend.eq_ignore_ascii_case("ollama").then(|| chat.ollama_generate_url());
         // The tokenizer parses a 3 MB vocabulary: do it now, not inside the first request.
         crate::clip::warm_up();
-        Ok(LlmPlanner {
-            config,
-            chat,
-            schema: planner_schema(),
-            ollama_generate,
-            schema_unsupported: std::sync::atomic::AtomicBool::new(false),
-        })
+        Ok(LlmPlanner { config, chat, schema: planner_schema(), ollama_generate })
     }
 
     /// Changes the base delay between attempts (doubled each retry, with jitter, capped at 8 s).
@@ -347,31 +327,18 @@ impl LlmPlanner {
             summary(&donation.donor, &donation.amount, &donation.currency, &donation.message)
         );
         messages.push(json!({"role": "user", "content": user}));
-        let unsupported = self.schema_unsupported.load(std::sync::atomic::Ordering::Relaxed);
         json!({
             "model": self.config.model,
             "messages": messages,
             "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
             "stream": false,
-            "response_format": response_format("scene_plan", &self.schema, unsupported),
+            "response_format": self.chat.response_format("scene_plan", &self.schema),
         })
     }
 
     async fn attempt(&self, donation: &DonationBrief) -> Result<PlanDecision, AttemptError> {
-        match self.attempt_with(&self.request_body(donation), donation).await {
-            Err(e)
-                if e.schema_rejected && !self.schema_unsupported.swap(true, std::sync::atomic::Ordering::Relaxed) =>
-            {
-                warn!("the LLM server does not accept json_schema output; asking for json_object instead");
-                self.attempt_with(&self.request_body(donation), donation).await
-            }
-            other => other,
-        }
-    }
-
-    async fn attempt_with(&self, body: &Value, donation: &DonationBrief) -> Result<PlanDecision, AttemptError> {
-        let content = self.chat.complete(body).await?;
+        let content = self.chat.complete_structured(|| self.request_body(donation)).await?;
         let output = parse_output(&content).map_err(AttemptError::invalid)?;
         decide(output, donation, &self.config.locale).map_err(AttemptError::invalid)
     }
