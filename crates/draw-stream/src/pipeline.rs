@@ -267,11 +267,7 @@ async fn plan(app: &App, d: &Donation) -> Outcome {
         message: d.message.clone(),
         locale: app.settings.locale.clone(),
     };
-    let turn = app.settings.llm_unload_before_image.then(|| app.gpu.lock());
-    let _turn = match turn {
-        Some(lock) => Some(lock.await),
-        None => None,
-    };
+    let _turn = app.gpu_turn().await;
     match app.planner.plan(&brief).await {
         Ok(PlanDecision::Draw(p)) => Outcome::to(
             State::Planned,
@@ -314,14 +310,10 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
     }
     // One GPU for both models (LLM_UNLOAD_BEFORE_IMAGE): wait for the planner's turn to end, then
     // free the LLM's VRAM before painting.
-    let _turn = match app.settings.llm_unload_before_image {
-        true => {
-            let turn = app.gpu.lock().await;
-            tokio::join!(app.planner.before_image(), app.image_checks.before_image());
-            Some(turn)
-        }
-        false => None,
-    };
+    let turn = app.gpu_turn().await;
+    if turn.is_some() {
+        tokio::join!(app.planner.before_image(), app.image_checks.before_image());
+    }
     let result = tokio::select! {
         r = app.backend.generate(&request) => r,
         _ = cancel.cancelled() => {
@@ -331,6 +323,7 @@ async fn generate(app: &App, d: &Donation) -> Outcome {
             Err(generation::GenerateError::Interrupted)
         }
     };
+    drop(turn);
     *app.in_flight.job.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let image = match result {
         Ok(img) => img,
@@ -378,33 +371,10 @@ async fn check_image(app: &App, d: &Donation, png: &[u8]) -> Result<Option<Strin
         return Ok(None);
     }
     // With one GPU for everything (LLM_UNLOAD_BEFORE_IMAGE), a vision check takes its turn too.
-    let _turn = match app.settings.llm_unload_before_image {
-        true => Some(app.gpu.lock().await),
-        false => None,
-    };
+    let turn = app.gpu_turn().await;
     let verdict = app.image_checks.check(png).await;
-    {
-        let mut h = app.health.write().unwrap_or_else(|p| p.into_inner());
-        let ic = &mut h.image_check;
-        ic.checked += 1;
-        ic.flagged += u64::from(verdict.flagged);
-        for run in &verdict.runs {
-            ic.last_ms.insert(run.name.clone(), run.elapsed.as_secs_f64() * 1e3);
-            match &run.result {
-                Err(e) => ic.failing.insert(run.name.clone(), e.to_string()),
-                Ok(_) => ic.failing.remove(&run.name),
-            };
-            let result = match &run.result {
-                Ok(f) if f.flagged => "flagged",
-                Ok(_) => "passed",
-                Err(_) => "failed",
-            };
-            metrics::histogram!("drawstream_image_check_seconds", "check" => run.name.clone())
-                .record(run.elapsed.as_secs_f64());
-            metrics::counter!("drawstream_image_checks_total", "check" => run.name.clone(), "result" => result)
-                .increment(1);
-        }
-    }
+    drop(turn);
+    app.health.write().unwrap_or_else(|p| p.into_inner()).image_check.record(&verdict);
     if verdict.flagged {
         warn!(donation = d.id, reason = %verdict.reason, "picture held for a moderator");
         return Err(Outcome::to(
