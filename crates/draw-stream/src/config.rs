@@ -558,9 +558,6 @@ pub fn data_dir_of(raw: &RawConfig, data_dir_override: Option<&Path>) -> PathBuf
     }
 }
 
-/// `IMAGE_CHECK_NSFW_THRESHOLD` when unset: 0 of 1,182 safe pictures flagged above it (README).
-pub const NSFW_THRESHOLD_DEFAULT: f32 = 0.4;
-
 /// File name of the open_nsfw model in `<data dir>/models/`.
 pub const NSFW_MODEL_FILE: &str = "open-nsfw.onnx";
 
@@ -738,7 +735,7 @@ impl Settings {
             image_check,
             image_check_model,
             image_check_nsfw_model,
-            image_check_nsfw_threshold: r.parse("IMAGE_CHECK_NSFW_THRESHOLD", 0.0f32, 1.0, NSFW_THRESHOLD_DEFAULT),
+            image_check_nsfw_threshold: r.parse("IMAGE_CHECK_NSFW_THRESHOLD", 0.0f32, 1.0, 0.4),
             canvas_w: r.parse("CANVAS_W", 1u32, 1024, 96),
             canvas_h: r.parse("CANVAS_H", 1u32, 1024, 96),
             window_scale: r.parse("WINDOW_SCALE", 1u32, 64, 8),

@@ -801,9 +801,8 @@ mod tests {
 
     #[test]
     fn a_journal_from_an_older_version_is_converted_once_and_keeps_its_rows() {
-        let dir = std::env::temp_dir().join(format!("journal-upgrade-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("journal.db");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
         {
             // As the first release wrote it: no auto-vacuum, no image_check column.
             let old = Connection::open(&path).unwrap();
@@ -820,8 +819,6 @@ mod tests {
         assert_eq!(j.lock().query_row("PRAGMA auto_vacuum", [], |r| r.get::<_, i64>(0)).unwrap(), 2, "incremental");
         let row = j.get(1).unwrap().unwrap();
         assert_eq!((row.state, row.image_check), (State::Shown, None), "rows survive, the new column is empty");
-        drop(j);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
