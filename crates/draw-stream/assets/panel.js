@@ -3,6 +3,8 @@
 (() => {
   const { $, request, toast, armed, el, money } = DS;
   const WAITING = ['received', 'moderated', 'planned', 'generated', 'ready', 'held'];
+  // States a donation can be moved to the front from ("Draw now").
+  const DRAW_NOW = ['received', 'moderated', 'planned', 'generated', 'ready', 'ignored'];
   let queue = null;
   let previewUrl = null;
   let previewId = null;
@@ -92,17 +94,25 @@
       actions.push(el('button', { class: 'small good', type: 'button', 'data-action': 'approve', text: 'Approve', onclick: () => act('Approved #' + d.id, 'POST', '/donations/' + d.id + '/approve') }));
       actions.push(el('button', { class: 'small bad', type: 'button', 'data-action': 'deny', text: 'Deny', onclick: () => act('Denied #' + d.id, 'POST', '/donations/' + d.id + '/deny') }));
     }
+    if (DRAW_NOW.includes(d.state)) {
+      actions.push(el('button', { class: 'small', type: 'button', 'data-action': 'draw-now', text: 'Draw now', onclick: () => act('Draw now #' + d.id, 'POST', '/donations/' + d.id + '/draw-now') }));
+    }
     if (d.state === 'shown' || d.state === 'skipped') {
       actions.push(el('button', { class: 'small', type: 'button', 'data-action': 'replay', text: 'Replay', onclick: () => act('Replay #' + d.id, 'POST', '/donations/' + d.id + '/replay') }));
     }
-    const reason = d.reason ? el('div', { class: 'reason', text: d.reason }) : null;
+    const why = d.state === 'ignored' ? 'Ignored: ' : '';
+    const reason = d.reason ? el('div', { class: 'reason', 'data-reason': d.state, text: why + d.reason }) : null;
+    const badges = [];
+    if (d.priority) badges.push(el('span', { class: 'chip info', 'data-badge': 'priority', text: 'priority' }));
+    if (d.draw_now) badges.push(el('span', { class: 'chip info', 'data-badge': 'draw-now', text: 'draw now' }));
     const picture = d.state === 'held' && d.image_check === 'flagged' ? heldPicture(d.id) : null;
     return el('li', { class: 'item', 'data-id': String(d.id), 'data-state': d.state },
       el('div', { class: 'head' },
         el('span', { class: 'id', text: '#' + d.id }),
         el('span', { class: 'state state-' + d.state, text: d.state }),
         el('strong', { text: d.donor }),
-        el('span', { class: 'money', text: money(d.amount, d.currency) })),
+        el('span', { class: 'money', text: money(d.amount, d.currency) }),
+        ...badges),
       el('div', { class: 'message', text: d.message }),
       reason,
       picture,
@@ -130,7 +140,7 @@
     return img;
   }
 
-  function renderDonations(rows) {
+  function renderDonations(rows, upcoming) {
     const held = rows.filter((d) => d.state === 'held').sort((a, b) => a.id - b.id);
     $('#held-box').hidden = held.length === 0;
     $('#held-count').textContent = '(' + held.length + ')';
@@ -138,9 +148,12 @@
     for (const [id, url] of heldPictures) {
       if (!held.some((d) => d.id === id)) { URL.revokeObjectURL(url); heldPictures.delete(id); revealed.delete(id); }
     }
-    // Everything else: waiting rows first (oldest first, as they will appear), then the rest newest first.
+    // Everything else: waiting rows first, in the order they will appear (as /queue lists them: draw
+    // now, priority, one per donor per round, arrival), then the rest newest first.
     const rest = rows.filter((d) => d.state !== 'held');
-    const waiting = rest.filter((d) => WAITING.includes(d.state) || d.state === 'showing').sort((a, b) => a.id - b.id);
+    const place = new Map(upcoming.map((d, i) => [d.id, i]));
+    const at = (d) => (d.state === 'showing' ? -1 : place.has(d.id) ? place.get(d.id) : upcoming.length + d.id);
+    const waiting = rest.filter((d) => WAITING.includes(d.state) || d.state === 'showing').sort((a, b) => at(a) - at(b));
     const done = rest.filter((d) => !waiting.includes(d));
     $('#donations').replaceChildren(...waiting.concat(done).map(row));
   }
@@ -152,7 +165,7 @@
       const [q, rows] = await Promise.all([request('GET', '/queue'), request('GET', '/donations?limit=60')]);
       queue = q;
       renderNow(q);
-      renderDonations(rows);
+      renderDonations(rows, q.donations || []);
       renderPreview(q);
     } catch (e) {
       if (e instanceof DS.AuthError) location.reload();
@@ -181,6 +194,21 @@
     } catch { /* next time */ }
   }
 
+  let drawRulesDirty = false;
+  async function loadDrawRules() {
+    try {
+      const r = await request('GET', '/queue/rules');
+      $('#draw-rules-currency').textContent = r.currency;
+      if (!drawRulesDirty) {
+        $('#draw-min').value = r.draw_min_amount === '0' ? '' : r.draw_min_amount;
+        $('#draw-priority').value = r.priority_min_amount || '';
+        $('#draw-trigger').value = r.draw_trigger || '';
+        $('#draw-fairness').value = r.draw_fairness;
+      }
+      $('#draw-rules-state').textContent = r.saved_file ? 'saved in ' + r.saved_file : 'from the configuration';
+    } catch { /* next time */ }
+  }
+
   function describe(v) {
     const by = v.rule ? ' (your rule ' + v.rule + ')' : '';
     switch (v.verdict) {
@@ -192,6 +220,27 @@
   }
 
   function wire() {
+    for (const id of ['#draw-min', '#draw-priority', '#draw-trigger', '#draw-fairness']) {
+      $(id).addEventListener('input', () => { drawRulesDirty = true; });
+    }
+    $('#draw-rules-save').addEventListener('click', async () => {
+      const body = {
+        draw_min_amount: $('#draw-min').value.trim() || '0',
+        priority_min_amount: $('#draw-priority').value.trim(),
+        draw_trigger: $('#draw-trigger').value.trim(),
+        draw_fairness: $('#draw-fairness').value,
+      };
+      try {
+        await request('PUT', '/queue/rules', body);
+        drawRulesDirty = false;
+        $('#draw-rules-error').textContent = '';
+        toast('Drawing rules saved');
+        loadDrawRules();
+      } catch (e) {
+        if (e instanceof DS.AuthError) location.reload();
+        $('#draw-rules-error').textContent = e.message;
+      }
+    });
     $('#rules-text').addEventListener('input', () => { rulesDirty = true; });
     $('#rules-save').addEventListener('click', async () => {
       try {
@@ -245,7 +294,9 @@
       refresh();
       refreshSlow();
       loadRules();
+      loadDrawRules();
       setInterval(loadRules, 4000);
+      setInterval(loadDrawRules, 4000);
       setInterval(refresh, 1000);
       setInterval(refreshSlow, 4000);
     },

@@ -18,6 +18,7 @@ const QUEUED: usize = 1000;
 
 fn new_donation(i: usize) -> NewDonation {
     NewDonation {
+        placement: Default::default(),
         source: Source::Manual,
         source_id: format!("b{i}"),
         donor: "Bench".into(),

@@ -70,6 +70,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/donations/{id}/approve", post(approve))
         .route("/donations/{id}/deny", post(deny))
         .route("/donations/{id}/replay", post(replay))
+        .route("/donations/{id}/draw-now", post(draw_now))
+        .route("/queue/rules", get(draw_rules_get).put(draw_rules_put))
         .route("/stage/hide", post(hide))
         .route("/stage/show", post(show))
         .route("/stage/frame.png", get(frame_png))
@@ -126,6 +128,7 @@ async fn health(State(app): State<Arc<App>>) -> Json<Value> {
         "image_backend": app.backend.name(),
         "image_backend_problem": h.backend_problem,
         "moderation_rules": app.rules.status(),
+        "draw_rules": app.draw_rules().to_string(),
         "image_check": {
             "checks": app.settings.image_check.describe(),
             "checked": h.image_check.checked,
@@ -217,14 +220,22 @@ async fn clear(State(app): State<Arc<App>>) -> ApiResult {
     accepted(json!({ "status": "queue_cleared", "cleared": n }))
 }
 
+/// Pauses (or resumes) the show, remembered in the journal so that it outlives a restart.
+async fn set_paused(app: &Arc<App>, paused: bool) -> Result<(), ApiError> {
+    let value = if paused { "1" } else { "0" };
+    app.journal.call(move |j| j.meta_set(crate::journal::META_PAUSED, value)).await?;
+    app.control.paused.store(paused, Ordering::SeqCst);
+    Ok(())
+}
+
 async fn pause(State(app): State<Arc<App>>) -> ApiResult {
-    app.control.paused.store(true, Ordering::SeqCst);
+    set_paused(&app, true).await?;
     tracing::info!("paused: no new drawing starts");
     accepted(json!({ "status": "paused" }))
 }
 
 async fn resume(State(app): State<Arc<App>>) -> ApiResult {
-    app.control.paused.store(false, Ordering::SeqCst);
+    set_paused(&app, false).await?;
     app.wake.screen.notify_one();
     tracing::info!("resumed");
     accepted(json!({ "status": "resumed" }))
@@ -440,6 +451,74 @@ async fn deny(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult 
 
 async fn replay(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
     act(&app, &id, "replayed", "shown or skipped", |j, id| j.replay(id)).await
+}
+
+/// Moves a waiting (or ignored) donation to the front of the queue.
+async fn draw_now(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    act(&app, &id, "moved to the front", "waiting or ignored", |j, id| j.draw_now(id)).await
+}
+
+/// The drawing rules as the panel edits them: the configuration's key names in lower case, amounts
+/// as decimal strings, `""` for unset.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DrawRulesBody {
+    #[serde(default)]
+    draw_min_amount: Option<Value>,
+    #[serde(default)]
+    priority_min_amount: Option<Value>,
+    #[serde(default)]
+    draw_trigger: Option<String>,
+    #[serde(default)]
+    draw_fairness: Option<String>,
+}
+
+fn draw_rules_json(app: &App) -> Value {
+    let r = app.draw_rules();
+    let file = app.settings.data_dir.join(crate::config::DRAW_RULES_FILE);
+    json!({
+        "draw_min_amount": r.min_amount.normalize().to_string(),
+        "priority_min_amount": r.priority_min.map(|p| p.normalize().to_string()),
+        "draw_trigger": r.trigger,
+        "draw_fairness": r.fairness.as_str(),
+        "currency": app.settings.display_currency,
+        "saved_file": file.exists().then(|| file.display().to_string()),
+    })
+}
+
+async fn draw_rules_get(State(app): State<Arc<App>>) -> ApiResult {
+    Ok(Json(draw_rules_json(&app)).into_response())
+}
+
+/// Replaces the drawing rules: checked first (400 names the key; nothing changes), then saved in
+/// the data dir and applied to the next donation. Donations already waiting keep their place.
+async fn draw_rules_put(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
+    let b: DrawRulesBody = json_body(&headers, body, "invalid drawing rules").await?;
+    let text = |v: &Option<Value>| match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let (min, priority) = (text(&b.draw_min_amount), text(&b.priority_min_amount));
+    let pairs = [
+        ("DRAW_MIN_AMOUNT", min.as_str()),
+        ("PRIORITY_MIN_AMOUNT", priority.as_str()),
+        ("DRAW_TRIGGER", b.draw_trigger.as_deref().unwrap_or("")),
+        ("DRAW_FAIRNESS", b.draw_fairness.as_deref().unwrap_or("round-robin")),
+    ];
+    let rules = crate::config::parse_draw_rules(pairs).map_err(|e| {
+        let problems: Vec<String> = e.0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
+        ApiError::new(StatusCode::BAD_REQUEST, format!("rules not saved: {}", problems.join("; ")))
+    })?;
+    let dir = app.settings.data_dir.clone();
+    let saving = rules.clone();
+    let saved = tokio::task::spawn_blocking(move || crate::config::save_draw_rules(&dir, &saving))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("rules not saved: {e}")))?;
+    tracing::info!(rules = %rules, file = %saved.display(), "drawing rules replaced from the panel");
+    *app.draw_rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
+    Ok(Json(draw_rules_json(&app)).into_response())
 }
 
 /// `{"text": ...}`: a rules file's text, or a request to check.

@@ -117,6 +117,8 @@ pub struct App {
     pub image_checks: generation::ImageChecks,
     /// The word layer in force: the built-in lists plus the streamer's rules file.
     pub rules: crate::rules::Rules,
+    /// The drawing rules in force (minimum, priority, trigger, fairness); the panel replaces them.
+    pub draw_rules: RwLock<crate::draw_rules::DrawRules>,
     pub wake: Wake,
     pub control: StageControl,
     pub in_flight: InFlight,
@@ -135,6 +137,11 @@ pub struct App {
 }
 
 impl App {
+    /// The drawing rules for the next donation.
+    pub fn draw_rules(&self) -> crate::draw_rules::DrawRules {
+        self.draw_rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// With `LLM_UNLOAD_BEFORE_IMAGE`, waits for this task's turn on the one GPU (the planner, the
     /// painter and a vision check take turns); otherwise there is nothing to wait for.
     pub async fn gpu_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {

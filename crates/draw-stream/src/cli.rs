@@ -143,6 +143,8 @@ enum Command {
     Deny { id: i64 },
     /// Show a shown drawing again, without regenerating it.
     Replay { id: i64 },
+    /// Move a waiting (or ignored) donation to the front of the queue.
+    DrawNow { id: i64 },
     /// Emergency: blank the stage now.
     Hide,
     /// Un-blank the stage.
@@ -294,6 +296,7 @@ fn dispatch(mut cli: Cli) -> Outcome {
         Command::Approve { id } => client(&cli, reqwest::Method::POST, &format!("/donations/{id}/approve"), None),
         Command::Deny { id } => client(&cli, reqwest::Method::POST, &format!("/donations/{id}/deny"), None),
         Command::Replay { id } => client(&cli, reqwest::Method::POST, &format!("/donations/{id}/replay"), None),
+        Command::DrawNow { id } => client(&cli, reqwest::Method::POST, &format!("/donations/{id}/draw-now"), None),
         Command::Hide => client(&cli, reqwest::Method::POST, "/stage/hide", None),
         Command::Show => client(&cli, reqwest::Method::POST, "/stage/show", None),
         Command::Health => client(&cli, reqwest::Method::GET, "/health", None),

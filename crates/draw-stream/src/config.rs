@@ -9,6 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::draw_rules::{DrawRules, Fairness};
+
 /// Donation Alerts tokens saved by `draw-stream login donationalerts`, inside the data dir.
 pub const DA_TOKEN_FILE: &str = "donationalerts-token.json";
 
@@ -18,6 +20,8 @@ pub enum Origin {
     Env,
     File(PathBuf),
     Default,
+    /// The panel (`PUT /queue/rules`), before it is saved.
+    Panel,
 }
 
 impl fmt::Display for Origin {
@@ -26,6 +30,7 @@ impl fmt::Display for Origin {
             Origin::Env => write!(f, "environment"),
             Origin::File(p) => write!(f, "{}", p.display()),
             Origin::Default => write!(f, "default"),
+            Origin::Panel => write!(f, "panel"),
         }
     }
 }
@@ -217,7 +222,32 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ),
     ("CARD_FAILED_EN", Some("Sorry, I couldn't draw this one"), "card when painting fails, English"),
     ("CARD_FAILED_RU", Some("Простите, не получилось нарисовать"), "card when painting fails, Russian"),
-    ("DISPLAY_CURRENCY", Some("USD"), "currency of manual donations without one"),
+    (
+        "DISPLAY_CURRENCY",
+        Some("USD"),
+        "your currency: manual donations without one, and the amounts of the drawing rules (set it to your Donation Alerts account's currency)",
+    ),
+    // The streamer's drawing rules (DESIGN.md §5b); the panel can change them while live
+    (
+        "DRAW_MIN_AMOUNT",
+        Some("0"),
+        "donations worth less (in DISPLAY_CURRENCY) are ignored: kept in the journal and the panel, never drawn, no card",
+    ),
+    (
+        "PRIORITY_MIN_AMOUNT",
+        None,
+        "donations worth at least this (in DISPLAY_CURRENCY) go ahead of every smaller waiting donation",
+    ),
+    (
+        "DRAW_TRIGGER",
+        None,
+        "only requests containing this word are drawn, e.g. !draw or нарисуй (any case, whole word); it is removed from the prompt",
+    ),
+    (
+        "DRAW_FAIRNESS",
+        Some("round-robin"),
+        "round-robin: within a tier, one drawing per donor per round | arrival: plain arrival order",
+    ),
     ("GENERATION_LOOKAHEAD", Some("2"), "drawings generated ahead of the screen"),
     (
         "KEEP_RAW_IMAGES",
@@ -423,6 +453,9 @@ pub struct Settings {
     pub card_duration: Duration,
     pub draw_duration: Duration,
     pub display_currency: String,
+    /// The drawing rules at start-up: the configuration, with what the panel saved on top
+    /// ([`DRAW_RULES_FILE`]). The rules in force live in the app and can change while running.
+    pub draw_rules: DrawRules,
     pub lookahead: usize,
     pub keep_raw_images: usize,
     pub card_blocked_en: String,
@@ -558,6 +591,108 @@ pub fn data_dir_of(raw: &RawConfig, data_dir_override: Option<&Path>) -> PathBuf
     }
 }
 
+/// The drawing rules saved from the panel, in `<data dir>/`: they win over the configuration file
+/// and the environment, because they are the streamer's latest word.
+pub const DRAW_RULES_FILE: &str = "draw-rules.toml";
+
+/// The keys of the drawing rules, the only ones [`DRAW_RULES_FILE`] may hold.
+pub const DRAW_RULE_KEYS: [&str; 4] = ["DRAW_MIN_AMOUNT", "PRIORITY_MIN_AMOUNT", "DRAW_TRIGGER", "DRAW_FAIRNESS"];
+
+/// Reads the panel's saved rules (absent: an empty layer); its problems are reported like any other key's.
+fn read_saved_draw_rules(path: &Path, r: &mut Reader<'_>) -> RawConfig {
+    let mut saved = RawConfig::default();
+    match std::fs::read_to_string(path) {
+        Ok(text) => saved.read_toml_str(&text, Origin::File(path.to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => r.err("(draw rules)", Origin::File(path.to_owned()), format!("cannot read: {e}")),
+    }
+    r.errors.append(&mut saved.errors);
+    for (key, (_, origin)) in &saved.values {
+        if !DRAW_RULE_KEYS.contains(key) {
+            let msg = format!("only the drawing rules ({}) are saved here", DRAW_RULE_KEYS.join(", "));
+            r.err(key, origin.clone(), msg);
+        }
+    }
+    saved
+}
+
+/// The drawing rules: each key from the panel's saved layer when it has one, else as configured.
+fn read_draw_rules(r: &mut Reader<'_>, saved: &RawConfig) -> DrawRules {
+    let value = |r: &mut Reader<'_>, key: &'static str| match saved.values.get(key) {
+        Some((v, o)) => (v.trim().to_owned(), o.clone()),
+        None => r.raw_value(key),
+    };
+    let mut rules = DrawRules::default();
+    let (v, origin) = value(r, "DRAW_MIN_AMOUNT");
+    match crate::draw_rules::parse_amount(&v) {
+        Ok(min) => rules.min_amount = min.unwrap_or_default(),
+        Err(e) => r.err("DRAW_MIN_AMOUNT", origin, e),
+    }
+    let (v, origin) = value(r, "PRIORITY_MIN_AMOUNT");
+    match crate::draw_rules::parse_amount(&v) {
+        Ok(Some(p)) if p.is_zero() => {
+            r.err("PRIORITY_MIN_AMOUNT", origin, "must be above 0 (leave it unset for no tier)".into())
+        }
+        Ok(p) => rules.priority_min = p,
+        Err(e) => r.err("PRIORITY_MIN_AMOUNT", origin, e),
+    }
+    let (v, origin) = value(r, "DRAW_TRIGGER");
+    match crate::draw_rules::parse_trigger(&v) {
+        Ok(t) => rules.trigger = t,
+        Err(e) => r.err("DRAW_TRIGGER", origin, e),
+    }
+    let (v, origin) = value(r, "DRAW_FAIRNESS");
+    match v.parse::<Fairness>() {
+        Ok(f) => rules.fairness = f,
+        Err(e) => r.err("DRAW_FAIRNESS", origin, e),
+    }
+    if let Err(e) = rules.check() {
+        let (_, origin) = value(r, "PRIORITY_MIN_AMOUNT");
+        r.err("PRIORITY_MIN_AMOUNT", origin, e);
+    }
+    rules
+}
+
+/// Drawing rules from the panel: `(key, value)` pairs with the configuration's key names; a key
+/// left out takes its default. Checked exactly as at start-up; the errors name the key.
+pub fn parse_draw_rules<'a>(
+    pairs: impl IntoIterator<Item = (&'static str, &'a str)>,
+) -> Result<DrawRules, ConfigErrors> {
+    let empty = RawConfig::default();
+    let mut layer = RawConfig::default();
+    for (key, value) in pairs {
+        layer.values.insert(key, (value.to_owned(), Origin::Panel));
+    }
+    let mut r = Reader { raw: &empty, errors: Vec::new() };
+    let rules = read_draw_rules(&mut r, &layer);
+    if r.errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(ConfigErrors(r.errors))
+    }
+}
+
+/// The text of [`DRAW_RULES_FILE`] for `rules` (TOML, the configuration's own key names).
+pub fn draw_rules_toml(rules: &DrawRules) -> String {
+    let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    format!(
+        "# Drawing rules saved from the panel. They win over draw-stream.toml and the environment;\n\
+         # delete this file to go back to those.\n\
+         draw_min_amount = {}\ndraw_trigger = {}\npriority_min_amount = {}\ndraw_fairness = {}\n",
+        q(&rules.min_amount.normalize().to_string()),
+        q(rules.trigger.as_deref().unwrap_or("")),
+        q(&rules.priority_min.map(|p| p.normalize().to_string()).unwrap_or_default()),
+        q(rules.fairness.as_str()),
+    )
+}
+
+/// Saves the panel's drawing rules in the data dir (atomically); they come back after a restart.
+pub fn save_draw_rules(data_dir: &Path, rules: &DrawRules) -> std::io::Result<PathBuf> {
+    let path = data_dir.join(DRAW_RULES_FILE);
+    crate::gallery::write_atomic(&path, draw_rules_toml(rules).as_bytes())?;
+    Ok(path)
+}
+
 /// File name of the open_nsfw model in `<data dir>/models/`.
 pub const NSFW_MODEL_FILE: &str = "open-nsfw.onnx";
 
@@ -636,6 +771,7 @@ impl Settings {
         });
 
         let data_dir = data_dir_of(raw, data_dir_override);
+        let saved_rules = read_saved_draw_rules(&data_dir.join(DRAW_RULES_FILE), &mut r);
 
         // A source is configured when Donation Alerts has a token (in the environment or from `login`).
         let da_token_file = data_dir.join(DA_TOKEN_FILE);
@@ -748,6 +884,7 @@ impl Settings {
             card_duration: r.seconds("CARD_DURATION_SEC", 0.0, 8.0),
             draw_duration: r.seconds("DRAW_DURATION_SEC", 0.001, 40.0),
             display_currency: r.string("DISPLAY_CURRENCY").to_ascii_uppercase(),
+            draw_rules: read_draw_rules(&mut r, &saved_rules),
             lookahead: r.parse("GENERATION_LOOKAHEAD", 1usize, 64, 2),
             keep_raw_images: r.parse("KEEP_RAW_IMAGES", 0usize, 100_000, 20),
             card_blocked_en: r.string("CARD_BLOCKED_EN"),

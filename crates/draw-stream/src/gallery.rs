@@ -34,7 +34,8 @@ pub fn save(data_dir: &Path, id: i64, timeline: &canvas::Timeline) -> std::io::R
     Ok(())
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a file through a temporary name and a rename, so a crash never leaves half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("part");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)

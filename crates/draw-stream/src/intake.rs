@@ -7,7 +7,8 @@
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-use crate::journal::{Inserted, NewDonation, Source};
+use crate::draw_rules::{Admission, DrawRules, Fairness, Offer, Tier};
+use crate::journal::{Inserted, NewDonation, Placement, Source, Turn};
 
 /// Longest message accepted (the original's API limit).
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -120,7 +121,35 @@ pub fn validate(
         currency,
         amount_user,
         message_type: if incoming.message_type.is_empty() { "text".into() } else { incoming.message_type },
+        placement: Placement::default(),
     })
+}
+
+/// Names under which donors give anonymously; each such donation counts as its own donor.
+const ANONYMOUS: [&str; 4] = ["anonymous", "аноним", "anon", "анонимно"];
+
+/// Where the streamer's drawing rules put a validated donation: ignored (with why), or its tier,
+/// its fair turn, and the planner's text with the trigger removed.
+pub fn place(rules: &DrawRules, display_currency: &str, d: &NewDonation) -> Placement {
+    let offer = Offer {
+        amount: &d.amount,
+        currency: &d.currency,
+        amount_user: d.amount_user.as_deref(),
+        message: &d.message,
+        message_masked: &d.message_masked,
+    };
+    match rules.admit(offer, display_currency) {
+        Admission::Ignore { reason } => Placement { ignored: Some(reason), ..Placement::default() },
+        Admission::Draw { tier, request } => {
+            let donor = d.donor.trim().to_lowercase();
+            let turn = match rules.fairness {
+                Fairness::Arrival => Turn::Arrival,
+                Fairness::RoundRobin if ANONYMOUS.contains(&donor.as_str()) => Turn::Anonymous,
+                Fairness::RoundRobin => Turn::Donor(donor),
+            };
+            Placement { ignored: None, priority: tier == Tier::Priority, turn, request }
+        }
+    }
 }
 
 /// Validates and journals one donation, then wakes the moderation stage.
@@ -129,15 +158,25 @@ pub async fn admit(
     incoming: Incoming,
     allow_empty_message: bool,
 ) -> anyhow::Result<Result<Inserted, Invalid>> {
-    let d = match validate(incoming, allow_empty_message, &app.rules.moderator()) {
+    let mut d = match validate(incoming, allow_empty_message, &app.rules.moderator()) {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
+    d.placement = place(&app.draw_rules(), &app.settings.display_currency, &d);
+    let ignored = d.placement.ignored.clone();
     let inserted = app.journal.call(move |j| j.insert(&d)).await?;
     if inserted.new {
         metrics::counter!("drawstream_donations_received_total").increment(1);
-        tracing::info!(donation = inserted.id, "donation journaled");
-        app.wake.moderate.notify_one();
+        match ignored {
+            Some(reason) => {
+                metrics::counter!("drawstream_transitions_total", "to" => "ignored").increment(1);
+                tracing::info!(donation = inserted.id, reason = %reason, "donation journaled and ignored (drawing rules)");
+            }
+            None => {
+                tracing::info!(donation = inserted.id, "donation journaled");
+                app.wake.moderate.notify_one();
+            }
+        }
     }
     Ok(Ok(inserted))
 }

@@ -7,7 +7,14 @@
 //!                                                                                   │ pixelize+brush
 //!                                                    shown ◄──show── showing ◄──── ready
 //!  exits:  refused (card shown once)   failed (card shown once)   skipped   cleared
+//!          ignored (the streamer's drawing rules, on arrival; no card; "draw now" → received)
 //! ```
+//!
+//! **Order.** Every stage and the screen take rows in queue order: `draw now` first (latest first),
+//! then tier (priority, normal), then the donor's fair turn, then arrival (id). Tier and turn are
+//! decided once, when the donation arrives ([`Placement`], from `crate::draw_rules`), and stored, so
+//! the order survives a restart. The screen waits for a row earlier in that order that is still
+//! being prepared; a drawing already generated keeps its image and waits for its turn.
 //!
 //! A stage *claims* the oldest row in its input state (`working = 1`), does its work outside any
 //! transaction, then *advances* the row with a conditional update that only succeeds if the row is
@@ -40,10 +47,11 @@ pub enum State {
     Failed,
     Skipped,
     Cleared,
+    Ignored,
 }
 
 impl State {
-    pub const ALL: [State; 12] = [
+    pub const ALL: [State; 13] = [
         State::Received,
         State::Moderated,
         State::Planned,
@@ -56,6 +64,7 @@ impl State {
         State::Failed,
         State::Skipped,
         State::Cleared,
+        State::Ignored,
     ];
 
     /// States of donations still on their way to the screen (what `clear` removes).
@@ -76,6 +85,7 @@ impl State {
             State::Failed => "failed",
             State::Skipped => "skipped",
             State::Cleared => "cleared",
+            State::Ignored => "ignored",
         }
     }
 
@@ -120,6 +130,31 @@ pub struct NewDonation {
     /// Display-safe forms (moderation masks them before anything is stored or shown).
     pub donor_masked: String,
     pub message_masked: String,
+    /// Where it goes in the queue, as the streamer's drawing rules decided on arrival.
+    pub placement: Placement,
+}
+
+/// How a donation's fair turn is counted within its tier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Turn {
+    /// Fairness off: every turn is 0, so arrival decides.
+    #[default]
+    Arrival,
+    /// Round-robin: one more than this donor's latest waiting turn, or than the turn on screen.
+    Donor(String),
+    /// Round-robin for a donor who cannot be told apart from others: the next round.
+    Anonymous,
+}
+
+/// Where a new donation goes, decided by the streamer's drawing rules when it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// `Some(reason)`: journaled straight as `ignored`, never drawn, no card.
+    pub ignored: Option<String>,
+    pub priority: bool,
+    pub turn: Turn,
+    /// The planner's text with the trigger word removed (`None`: the masked message as it is).
+    pub request: Option<String>,
 }
 
 /// One journal row, as the API and the stage see it. Heavy columns (image, document) are read separately.
@@ -161,6 +196,31 @@ pub struct Donation {
     /// What the image check said about the generated picture (`passed: nsfw,llm`, `flagged`,
     /// `approved by a moderator`); `None` before it ran.
     pub image_check: Option<String>,
+    /// In the priority tier (worth at least `PRIORITY_MIN_AMOUNT` on arrival).
+    pub priority: bool,
+    /// Moved to the front by the streamer ("draw now").
+    pub draw_now: bool,
+    /// Fair turn within the tier (0 when fairness is off).
+    #[serde(skip)]
+    pub turn: i64,
+    /// Order among "draw now" rows (0: not moved).
+    #[serde(skip)]
+    pub bump: i64,
+    /// The planner's text with the trigger removed, when a trigger is set.
+    #[serde(skip)]
+    pub request: Option<String>,
+}
+
+impl Donation {
+    /// The display-safe request the planner gets: the trigger word removed when there is one.
+    pub fn planner_text(&self) -> &str {
+        self.request.as_deref().unwrap_or(&self.message)
+    }
+
+    /// Sort key of the queue order (smaller goes first); see the module docs.
+    fn queue_key(&self) -> (i64, i64, i64, i64) {
+        (-self.bump, i64::from(!self.priority), self.turn, self.id)
+    }
 }
 
 /// Result of [`Journal::insert`].
@@ -206,6 +266,9 @@ pub enum ScreenItem {
 }
 
 pub type Result<T> = std::result::Result<T, rusqlite::Error>;
+
+/// Meta key that is `"1"` while the streamer has the show paused (so a pause outlives a restart).
+pub const META_PAUSED: &str = "paused";
 
 /// Handle to the journal; cheap to clone. Calls are short and synchronous: async code runs them
 /// through [`Journal::call`], which moves them off the async runtime.
@@ -259,10 +322,21 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 const COLUMNS: &str = "id, source, source_id, state, donor_masked, message_masked, amount, currency, amount_user, \
      received_at, updated_at, reason, verdict, category, card_text, card_pending, prompt, shown_at, \
      (SELECT COUNT(*) FROM shows s WHERE s.donation_id = donations.id AND s.kind = 'drawing'), \
-     message_type, message, donor, negative_prompt, seed, image_check";
+     message_type, message, donor, negative_prompt, seed, image_check, tier, turn, bump, request";
 
-/// Columns added after the first release, for journals written by an older version.
-const ADDED_COLUMNS: &[(&str, &str)] = &[("image_check", "TEXT")];
+/// Columns added after the first release, for journals written by an older version (and fresh
+/// ones: [`SCHEMA`] is the first release's table).
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("image_check", "TEXT"),
+    ("tier", "INTEGER NOT NULL DEFAULT 1"),
+    ("turn", "INTEGER NOT NULL DEFAULT 0"),
+    ("bump", "INTEGER NOT NULL DEFAULT 0"),
+    ("donor_key", "TEXT"),
+    ("request", "TEXT"),
+];
+
+/// The queue order, as SQL (see the module docs and [`Donation::queue_key`]).
+const QUEUE_ORDER: &str = "bump DESC, tier, turn, id";
 
 fn migrate(conn: &Connection) -> Result<()> {
     let mut st = conn.prepare("SELECT name FROM pragma_table_info('donations')")?;
@@ -272,6 +346,7 @@ fn migrate(conn: &Connection) -> Result<()> {
             conn.execute_batch(&format!("ALTER TABLE donations ADD COLUMN {name} {ty};"))?;
         }
     }
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS donations_queue ON donations (state, bump DESC, tier, turn, id);")?;
     Ok(())
 }
 
@@ -307,6 +382,11 @@ fn row_to_donation(r: &Row<'_>) -> rusqlite::Result<Donation> {
         negative_prompt: r.get(22)?,
         seed: r.get(23)?,
         image_check: r.get(24)?,
+        priority: r.get::<_, i64>(25)? == 0,
+        draw_now: r.get::<_, i64>(27)? > 0,
+        turn: r.get(26)?,
+        bump: r.get(27)?,
+        request: r.get(28)?,
     })
 }
 
@@ -366,17 +446,36 @@ impl Journal {
         Ok(released + reshow)
     }
 
-    /// Journals a donation in state `received`, unless `(source, source_id)` is already there.
+    /// Journals a donation in state `received` (or `ignored`, as its placement says), with its tier
+    /// and fair turn, unless `(source, source_id)` is already there.
     pub fn insert(&self, d: &NewDonation) -> Result<Inserted> {
         let c = self.lock();
+        let tx = c.unchecked_transaction()?;
         let t = now();
-        let n = c.execute(
+        let p = &d.placement;
+        let tier = i64::from(!p.priority);
+        let (turn, donor_key) = match &p.turn {
+            Turn::Arrival => (0, None),
+            Turn::Anonymous => (Self::tier_round(&tx, tier)? + 1, None),
+            Turn::Donor(key) => {
+                let own: Option<i64> = tx.query_row(
+                    "SELECT MAX(turn) FROM donations WHERE donor_key = ?1 AND tier = ?2 \
+                     AND state IN ('received','moderated','planned','generated','ready','held','showing')",
+                    params![key, tier],
+                    |r| r.get(0),
+                )?;
+                (Self::tier_round(&tx, tier)?.max(own.unwrap_or(0)) + 1, Some(key.as_str()))
+            }
+        };
+        let state = if p.ignored.is_some() { State::Ignored } else { State::Received };
+        let n = tx.execute(
             "INSERT OR IGNORE INTO donations (source, source_id, state, donor, donor_masked, message, message_masked, \
-             message_type, amount, currency, amount_user, received_at, updated_at) \
-             VALUES (?1, ?2, 'received', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+             message_type, amount, currency, amount_user, received_at, updated_at, reason, tier, turn, donor_key, request) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 d.source.as_str(),
                 d.source_id,
+                state.as_str(),
                 d.donor,
                 d.donor_masked,
                 d.message,
@@ -385,9 +484,15 @@ impl Journal {
                 d.amount,
                 d.currency,
                 d.amount_user,
-                t
+                t,
+                p.ignored,
+                tier,
+                turn,
+                donor_key,
+                p.request,
             ],
         )?;
+        tx.commit()?;
         if n == 1 {
             return Ok(Inserted { id: c.last_insert_rowid(), new: true });
         }
@@ -397,6 +502,17 @@ impl Journal {
             |r| r.get(0),
         )?;
         Ok(Inserted { id, new: false })
+    }
+
+    /// The round a tier is at: the turn of the latest drawing it put on screen in its own order
+    /// (rows moved by "draw now" do not count).
+    fn tier_round(c: &Connection, tier: i64) -> Result<i64> {
+        c.query_row(
+            "SELECT COALESCE(MAX(turn), 0) FROM donations WHERE tier = ?1 AND bump = 0 \
+             AND state IN ('showing','shown','skipped')",
+            [tier],
+            |r| r.get(0),
+        )
     }
 
     /// Journals a donation that arrived malformed directly as `failed` (kept visible, never lost).
@@ -418,11 +534,12 @@ impl Journal {
         Ok(Inserted { id, new: n == 1 })
     }
 
-    /// Claims the oldest unclaimed row in `state` for a stage worker.
+    /// Claims the first unclaimed row in `state`, in queue order, for a stage worker.
     pub fn claim(&self, state: State) -> Result<Option<Donation>> {
         let c = self.lock();
         let tx = c.unchecked_transaction()?;
-        let sql = format!("SELECT {COLUMNS} FROM donations WHERE state = ?1 AND working = 0 ORDER BY id LIMIT 1");
+        let sql =
+            format!("SELECT {COLUMNS} FROM donations WHERE state = ?1 AND working = 0 ORDER BY {QUEUE_ORDER} LIMIT 1");
         let row = tx.query_row(&sql, [state.as_str()], row_to_donation).optional()?;
         if let Some(d) = &row {
             tx.execute("UPDATE donations SET working = 1 WHERE id = ?1", [d.id])?;
@@ -501,7 +618,7 @@ impl Journal {
         let c = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM donations WHERE state IN ('received','moderated','planned','generated','ready','held') \
-             OR card_pending = 1 ORDER BY id LIMIT ?1"
+             OR card_pending = 1 ORDER BY {QUEUE_ORDER} LIMIT ?1"
         );
         let mut st = c.prepare_cached(&sql)?;
         let rows = st.query_map([limit as i64], row_to_donation)?;
@@ -523,33 +640,43 @@ impl Journal {
         Ok(out)
     }
 
-    /// Whether the generator may paint the next `planned` row: fewer than `limit` drawings wait
-    /// between generation and the screen — or the next row is older than all of them (e.g. a held
-    /// donation approved late). The screen keeps arrival order and waits for that row, so holding it
-    /// back for the look-ahead would stall the show for good.
+    /// Whether the generator may paint the next `planned` row: fewer than `limit` drawings that will
+    /// be shown before it wait between generation and the screen. Drawings that come after it in
+    /// queue order do not count, so a priority donation, "draw now" or a held donation approved late
+    /// is painted next even when the look-ahead is full of smaller ones (the screen waits for it).
     pub fn generation_allowed(&self, limit: usize) -> Result<bool> {
-        self.lock().query_row(
-            "SELECT (SELECT COUNT(*) FROM donations WHERE state IN ('generated', 'ready')) < ?1 \
-                 OR COALESCE((SELECT MIN(id) FROM donations WHERE state = 'planned' AND working = 0) \
-                    < (SELECT MIN(id) FROM donations WHERE state IN ('generated', 'ready')), 0)",
-            [limit as i64],
-            |r| r.get::<_, bool>(0),
-        )
+        let c = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM donations WHERE state = 'planned' AND working = 0 ORDER BY {QUEUE_ORDER} LIMIT 1"
+        );
+        // With nothing planned, the question is whether the look-ahead is full at all.
+        let next = c.query_row(&sql, [], row_to_donation).optional()?;
+        let (bump, tier, turn, id) = next.map_or((i64::MAX, i64::MAX, i64::MAX, i64::MAX), |n| n.queue_key());
+        let ahead: i64 = c.query_row(
+            "SELECT COUNT(*) FROM donations WHERE state IN ('generated', 'ready') \
+             AND (-bump, tier, turn, id) < (?1, ?2, ?3, ?4)",
+            params![bump, tier, turn, id],
+            |r| r.get(0),
+        )?;
+        Ok(ahead < limit as i64)
     }
 
-    /// The next thing for the screen, in arrival order: the oldest row that is `ready` or has a
-    /// card to show — unless an older donation is still being prepared, which then goes first.
+    /// The next thing for the screen, in queue order: the first row that is `ready` or has a card
+    /// to show — unless a donation before it is still being prepared, which then goes first.
     pub fn next_for_screen(&self) -> Result<Option<ScreenItem>> {
         let c = self.lock();
         let sql = format!(
-            "SELECT {COLUMNS} FROM donations WHERE (state = 'ready' AND working = 0) OR card_pending = 1 ORDER BY id LIMIT 1"
+            "SELECT {COLUMNS} FROM donations WHERE (state = 'ready' AND working = 0) OR card_pending = 1 \
+             ORDER BY {QUEUE_ORDER} LIMIT 1"
         );
         let Some(d) = c.query_row(&sql, [], row_to_donation).optional()? else {
             return Ok(None);
         };
+        let (bump, tier, turn, id) = d.queue_key();
         let older_in_flight: i64 = c.query_row(
-            "SELECT COUNT(*) FROM donations WHERE id < ?1 AND state IN ('received','moderated','planned','generated')",
-            [d.id],
+            "SELECT COUNT(*) FROM donations WHERE state IN ('received','moderated','planned','generated') \
+             AND (-bump, tier, turn, id) < (?1, ?2, ?3, ?4)",
+            params![bump, tier, turn, id],
             |r| r.get(0),
         )?;
         if older_in_flight > 0 {
@@ -691,6 +818,20 @@ impl Journal {
         Ok(n == 1)
     }
 
+    /// "Draw now": moves a waiting donation to the front of the queue (ahead of every tier; the
+    /// latest such move goes first). An ignored donation re-enters at `received` and is moderated
+    /// like any other. The drawing on screen is not interrupted.
+    pub fn draw_now(&self, id: i64) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE donations SET bump = (SELECT COALESCE(MAX(bump), 0) + 1 FROM donations), \
+               reason = CASE WHEN state = 'ignored' THEN 'drawn now by the streamer (' || reason || ')' ELSE reason END, \
+               state = CASE WHEN state = 'ignored' THEN 'received' ELSE state END, updated_at = ?2 \
+             WHERE id = ?1 AND state IN ('received','moderated','planned','generated','ready','ignored')",
+            params![id, now()],
+        )?;
+        Ok(n == 1)
+    }
+
     /// How many times each donation's drawing was shown to the end (tests and audits).
     pub fn show_counts(&self) -> Result<Vec<(i64, i64)>> {
         let c = self.lock();
@@ -755,6 +896,7 @@ mod tests {
             message_type: "text".into(),
             donor_masked: "Ann".into(),
             message_masked: format!("draw {n}"),
+            placement: Placement::default(),
         }
     }
 
@@ -905,6 +1047,100 @@ mod tests {
         assert!(j.advance(d.id, State::Moderated, State::Planned, Update::default()).unwrap());
         assert!(j.generation_allowed(2).unwrap(), "the screen waits for the approved one, so it must be painted");
         assert_eq!(j.next_for_screen().unwrap(), None, "arrival order: the approved donation goes first");
+    }
+
+    fn placed(n: u32, donor: &str, priority: bool) -> NewDonation {
+        let turn = Turn::Donor(donor.to_owned());
+        NewDonation {
+            donor: donor.into(),
+            placement: Placement { priority, turn, ..Placement::default() },
+            ..donation(n)
+        }
+    }
+
+    fn upcoming_ids(j: &Journal) -> Vec<i64> {
+        j.upcoming(100).unwrap().iter().map(|d| d.id).collect()
+    }
+
+    #[test]
+    fn priority_goes_first_and_each_donor_gets_one_drawing_per_round() {
+        let j = Journal::open_in_memory().unwrap();
+        // Ann sends three, then Bob one, then a big one from Cid, then Dan one.
+        let ids: Vec<i64> =
+            [("ann", false), ("ann", false), ("ann", false), ("bob", false), ("cid", true), ("dan", false)]
+                .iter()
+                .enumerate()
+                .map(|(n, (who, big))| j.insert(&placed(n as u32, who, *big)).unwrap().id)
+                .collect();
+        let [ann1, ann2, ann3, bob, cid, dan] = ids[..] else { panic!() };
+        assert_eq!(upcoming_ids(&j), [cid, ann1, bob, dan, ann2, ann3]);
+        // Every stage takes rows in that order.
+        assert_eq!(j.claim(State::Received).unwrap().unwrap().id, cid);
+        // Ann's first and Bob's are shown; a newcomer joins the current round, after Ann's second.
+        j.recover().unwrap();
+        for id in [cid, ann1, bob] {
+            force(&j, id, "shown");
+        }
+        let eve = j.insert(&placed(9, "eve", false)).unwrap().id;
+        assert_eq!(upcoming_ids(&j), [dan, ann2, eve, ann3]);
+    }
+
+    /// Moves a row straight to `state` (setting up a scenario; workers never do this).
+    fn force(j: &Journal, id: i64, state: &str) {
+        j.lock().execute("UPDATE donations SET state = ?2 WHERE id = ?1", params![id, state]).unwrap();
+    }
+
+    #[test]
+    fn the_screen_waits_for_a_priority_donation_and_the_generator_paints_it_next() {
+        let j = Journal::open_in_memory().unwrap();
+        j.insert(&placed(1, "ann", false)).unwrap();
+        j.insert(&placed(2, "bob", false)).unwrap();
+        let small = [to_ready(&j), to_ready(&j)];
+        assert!(!j.generation_allowed(2).unwrap(), "two small drawings fill the look-ahead");
+        let big = j.insert(&placed(3, "cid", true)).unwrap().id;
+        assert_eq!(j.next_for_screen().unwrap(), None, "the screen waits for the priority donation");
+        for (from, to) in [(State::Received, State::Moderated), (State::Moderated, State::Planned)] {
+            let d = j.claim(from).unwrap().unwrap();
+            assert!(j.advance(d.id, from, to, Update::default()).unwrap());
+        }
+        assert!(j.generation_allowed(2).unwrap(), "the priority donation is painted despite the full look-ahead");
+        assert_eq!(to_ready_from(&j, State::Planned), big);
+        let Some(ScreenItem::Drawing { donation, .. }) = j.next_for_screen().unwrap() else { panic!() };
+        assert_eq!(donation.id, big);
+        assert_eq!(upcoming_ids(&j), [big, small[0], small[1]], "the small ones kept their images and wait");
+    }
+
+    fn to_ready_from(j: &Journal, from: State) -> i64 {
+        let pairs = [(State::Planned, State::Generated), (State::Generated, State::Ready)];
+        let mut id = 0;
+        for (f, to) in pairs.into_iter().skip_while(|(f, _)| *f != from) {
+            let d = j.claim(f).unwrap().unwrap();
+            let u = Update { document: Some("{}".into()), image_png: Some(b"png".to_vec()), ..Update::default() };
+            assert!(j.advance(d.id, f, to, u).unwrap());
+            id = d.id;
+        }
+        id
+    }
+
+    #[test]
+    fn draw_now_moves_a_waiting_or_ignored_donation_to_the_front() {
+        let j = Journal::open_in_memory().unwrap();
+        let a = j.insert(&placed(1, "ann", true)).unwrap().id;
+        let b = j.insert(&placed(2, "bob", false)).unwrap().id;
+        let ignored = Placement { ignored: Some("below minimum 10 USD".into()), ..Placement::default() };
+        let c = j.insert(&NewDonation { placement: ignored, ..donation(3) }).unwrap().id;
+        let row = j.get(c).unwrap().unwrap();
+        assert_eq!((row.state, row.reason.as_deref()), (State::Ignored, Some("below minimum 10 USD")));
+        assert_eq!(upcoming_ids(&j), [a, b], "an ignored donation is not in the queue");
+        assert!(j.draw_now(b).unwrap());
+        assert_eq!(upcoming_ids(&j), [b, a], "ahead of the priority tier");
+        assert!(j.draw_now(c).unwrap());
+        let row = j.get(c).unwrap().unwrap();
+        assert_eq!(row.state, State::Received, "back in line, to be moderated");
+        assert!(row.draw_now && row.reason.unwrap().contains("below minimum"));
+        assert_eq!(upcoming_ids(&j), [c, b, a], "the latest draw-now goes first");
+        force(&j, a, "shown");
+        assert!(!j.draw_now(a).unwrap(), "a shown drawing is replayed, not drawn now");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! A donation's path through this crate, in order:
 //!
 //! * [`intake`] — the one door for every source (the control API, the [`demo`] feed, Donation
-//!   Alerts in [`sources`]): validates, masks for display (with the streamer's [`rules`]), and commits to the [`journal`] before
-//!   anything acknowledges it.
+//!   Alerts in [`sources`]): validates, masks for display (with the streamer's [`rules`]), applies the
+//!   streamer's [`draw_rules`] (minimum, priority tier, trigger, fairness), and commits to the
+//!   [`journal`] before anything acknowledges it.
 //! * [`journal`] — SQLite (WAL) state machine of every donation; the docs there draw the states and
 //!   who moves a row between them. Crash recovery, dedupe and the show log live there.
 //! * [`pipeline`] — supervised stage workers: moderate (the `moderation` crate), plan
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod demo;
+pub mod draw_rules;
 pub mod gallery;
 pub mod intake;
 pub mod journal;

@@ -227,7 +227,8 @@ pub fn moderate(app: &App, d: &Donation) -> Outcome {
             None,
         );
     }
-    if d.raw_message.trim().is_empty() {
+    // With a trigger word, "!draw" alone is no request either.
+    if d.raw_message.trim().is_empty() || d.planner_text().trim().is_empty() {
         return Outcome::refuse("no drawing request", format!("Thank you, {}!", d.donor), None);
     }
     let v = app.rules.moderator().check(&d.raw_message);
@@ -257,14 +258,14 @@ pub fn moderate(app: &App, d: &Donation) -> Outcome {
     }
 }
 
-/// The planner turns the (masked) request into a prompt, or refuses; a failing planner refuses (fail closed).
+/// The planner turns the (masked) request, without the trigger word, into a prompt, or refuses; a failing planner refuses (fail closed).
 async fn plan(app: &App, d: &Donation) -> Outcome {
     let brief = DonationBrief {
         id: d.id,
         donor: d.donor.clone(),
         amount: d.amount.clone(),
         currency: d.currency.clone(),
-        message: d.message.clone(),
+        message: d.planner_text().to_owned(),
         locale: app.settings.locale.clone(),
     };
     let _turn = app.gpu_turn().await;

@@ -122,6 +122,14 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
     let health = Health::default();
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
 
+    let draw_rules = settings.draw_rules.clone();
+    // A pause outlives a restart: a streamer who paused does not want drawings to start by themselves.
+    let still_paused = journal.meta_get(crate::journal::META_PAUSED)?.as_deref() == Some("1");
+    if still_paused {
+        tracing::warn!(
+            "still paused from before the restart: no drawing starts until you resume (panel or `draw-stream resume`)"
+        );
+    }
     Ok(Arc::new(App {
         settings,
         journal,
@@ -131,8 +139,9 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         image_checks,
         gpu: tokio::sync::Mutex::new(()),
         rules,
+        draw_rules: RwLock::new(draw_rules),
         wake: Wake::default(),
-        control: StageControl::default(),
+        control: StageControl { paused: still_paused.into(), ..StageControl::default() },
         in_flight: InFlight::default(),
         snapshot: RwLock::default(),
         health: RwLock::new(health),

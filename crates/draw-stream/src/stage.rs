@@ -220,6 +220,11 @@ mod tests {
             negative_prompt: None,
             seed: None,
             image_check: None,
+            priority: false,
+            draw_now: false,
+            turn: 0,
+            bump: 0,
+            request: None,
         }
     }
 
