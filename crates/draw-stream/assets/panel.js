@@ -38,6 +38,8 @@
     chips.push(el('span', { class: 'chip ' + (failing ? 'bad' : ic.checks === 'off' ? '' : 'ok'), 'data-chip': 'image-check', title: failing || ('checked ' + (ic.checked || 0) + ', held ' + (ic.flagged || 0)), text: 'Image check: ' + (ic.checks || 'off') + (ms ? ' (' + ms + ')' : '') + (failing ? ' — failing, pictures held' : '') }));
     const rules = h.moderation_rules || {};
     if (rules.rules || rules.problem) chips.push(el('span', { class: 'chip ' + (rules.problem ? 'bad' : 'ok'), 'data-chip': 'rules', title: rules.problem || rules.file, text: 'Rules: ' + rules.rules + (rules.problem ? ' — file not applied: ' + rules.problem : '') }));
+    const storage = h.storage || {};
+    if (storage.problem) chips.push(el('span', { class: 'chip bad', 'data-chip': 'storage', title: storage.problem, text: 'Storage: ' + storage.problem }));
     if (h.paused) chips.push(el('span', { class: 'chip bad', 'data-chip': 'paused', text: 'PAUSED' }));
     if (h.hidden) chips.push(el('span', { class: 'chip bad', 'data-chip': 'hidden', text: 'HIDDEN' }));
     $('#status').replaceChildren(...chips);

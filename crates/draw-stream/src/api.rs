@@ -118,8 +118,10 @@ pub(crate) async fn require_token(
 
 async fn health(State(app): State<Arc<App>>) -> Json<Value> {
     let h = app.health.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let storage = app.storage.problem();
     Json(json!({
-        "status": "ok",
+        "status": if storage.is_some() { "degraded" } else { "ok" },
+        "storage": { "ok": storage.is_none(), "problem": storage },
         "demo": app.settings.demo,
         "paused": app.control.is_paused(),
         "hidden": app.control.is_hidden(),
@@ -352,10 +354,10 @@ async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::bod
         }
         Err(e) => {
             tracing::error!(error = %e, "could not journal a donation");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the journal is unavailable; the donation was not accepted",
-            ))
+            let why = app.storage.problem().unwrap_or_else(|| format!("the journal is unavailable ({e})"));
+            let body = json!({ "error": format!("the donation was not accepted, try again later: {why}") });
+            let retry = crate::storage::RETRY_AFTER_SECS.to_string();
+            Ok((StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, retry)], Json(body)).into_response())
         }
     }
 }

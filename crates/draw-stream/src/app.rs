@@ -125,6 +125,8 @@ pub struct App {
     /// Latest state of the show, published by the show loop, read by the API and the window.
     pub snapshot: RwLock<ShowSnapshot>,
     pub health: RwLock<Health>,
+    /// Whether the journal and data dir can be written now (disk full, read-only…).
+    pub storage: crate::storage::Storage,
     /// Cancelled to shut the service down gracefully.
     pub shutdown: CancellationToken,
     /// Token the control API requires.

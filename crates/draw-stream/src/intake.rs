@@ -164,7 +164,14 @@ pub async fn admit(
     };
     d.placement = place(&app.draw_rules(), &app.settings.display_currency, &d);
     let ignored = d.placement.ignored.clone();
-    let inserted = app.journal.call(move |j| j.insert(&d)).await?;
+    let inserted = match app.journal.call(move |j| j.insert(&d)).await {
+        Ok(i) => i,
+        Err(e) => {
+            // Disk full, read-only…: the caller answers "try again later" and nothing was accepted.
+            app.storage.journal_failed(&e);
+            return Err(e.into());
+        }
+    };
     if inserted.new {
         metrics::counter!("drawstream_donations_received_total").increment(1);
         match ignored {

@@ -20,7 +20,8 @@
 //!   [`gallery`] — PNG/GIF of every shown drawing; [`cli`] — the command line and API client.
 //! * [`app`] — the state all tasks share; [`service`] — start-up and graceful shutdown;
 //!   [`config`] — TOML + environment settings with every original name; [`models`] — builds the
-//!   LLM and image-server seams; [`secrets`], [`logging`].
+//!   LLM and image-server seams; [`storage`] — what happens when the disk is full or read-only;
+//!   [`secrets`], [`logging`].
 
 pub mod api;
 pub mod app;
@@ -42,4 +43,5 @@ pub mod service;
 pub mod show;
 pub mod sources;
 pub mod stage;
+pub mod storage;
 pub mod web;

@@ -23,7 +23,10 @@ pub fn init(level: &str, format: LogFormat) {
         // tungstenite logs raw frames at trace level, and DA's frames carry socket tokens.
         _ => EnvFilter::new(format!("{},tungstenite=info,tokio_tungstenite=info", level_directive(level))),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A log that cannot be written (stderr sent to a file on a full disk) must not take the service
+    // down: tracing's own error report uses `eprintln!`, which panics when stderr fails too.
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).log_internal_errors(false);
     let _ = match format {
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
         LogFormat::Text => builder.with_target(false).try_init(),

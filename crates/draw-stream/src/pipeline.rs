@@ -102,6 +102,8 @@ pub async fn run_stage(app: Arc<App>, stage: Stage) {
             if app.shutdown.is_cancelled() {
                 break;
             }
+            // Disk full or read-only: start no work that could not be recorded.
+            app.storage.wait_writable(&app.shutdown).await;
             if stage == Stage::Generate && !lookahead_free(&app).await {
                 wait(&app, &app.wake.generate).await;
                 continue;
@@ -114,8 +116,10 @@ pub async fn run_stage(app: Arc<App>, stage: Stage) {
                     continue;
                 }
                 Err(e) => {
-                    warn!(error = %e, "journal claim failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if !app.storage.journal_failed(&e) {
+                        warn!(error = %e, "journal claim failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
                     continue;
                 }
             };
@@ -171,7 +175,19 @@ async fn step(app: &Arc<App>, stage: Stage, d: Donation) {
     }
     let to = outcome.to;
     let reason = outcome.update.reason.clone();
-    let applied = app.journal.call(move |j| j.advance(id, stage.input(), outcome.to, outcome.update)).await;
+    // A full or read-only disk: keep the finished work (a painted picture is GPU time) and record it
+    // once writing works again, instead of dropping it and doing it over.
+    let applied = loop {
+        let update = outcome.update.clone();
+        let applied = app.journal.call(move |j| j.advance(id, stage.input(), to, update)).await;
+        match applied {
+            Err(e) if app.storage.journal_failed(&e) && !app.shutdown.is_cancelled() => {
+                warn!(donation = id, stage = stage.name(), "cannot record the result yet; it waits for the disk");
+                app.storage.wait_writable(&app.shutdown).await;
+            }
+            other => break other,
+        }
+    };
     match applied {
         Ok(true) => {
             info!(

@@ -145,6 +145,7 @@ pub async fn build_with(settings: Settings, seams: Seams, shutdown: Cancellation
         in_flight: InFlight::default(),
         snapshot: RwLock::default(),
         health: RwLock::new(health),
+        storage: crate::storage::Storage::new(&dir),
         shutdown,
         api_token,
         overlay_key,
@@ -190,6 +191,7 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
     }
     tasks.spawn(crate::show::run(app.clone()));
     tasks.spawn(crate::rules::watch(app.clone()));
+    tasks.spawn(crate::storage::watch(app.clone()));
     if s.demo {
         tasks.spawn(crate::demo::run(app.clone()));
     }

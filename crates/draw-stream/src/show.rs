@@ -208,7 +208,7 @@ async fn start_next(app: &App) -> Option<Current> {
     }
 }
 
-async fn advance(app: &App, c: &mut Current, dt: Duration) {
+async fn advance(app: &Arc<App>, c: &mut Current, dt: Duration) {
     match c.phase {
         Phase::Drawing => {
             c.clock = (c.clock + dt).min(c.duration);
@@ -220,9 +220,12 @@ async fn advance(app: &App, c: &mut Current, dt: Duration) {
                         if let Showing::Drawing { timeline } = &c.showing {
                             let (timeline, dir) = (timeline.clone(), app.settings.data_dir.clone());
                             let (journal, keep) = (app.journal.clone(), app.settings.keep_raw_images);
+                            let app = app.clone();
                             // Off the runtime: a GIF of a whole drawing takes a moment to encode.
                             tokio::task::spawn_blocking(move || {
                                 if let Err(e) = crate::gallery::save(&dir, id, &timeline) {
+                                    let problem = crate::storage::Problem::of_io(&e);
+                                    app.storage.failed(problem, &crate::gallery::dir(&dir), &e);
                                     tracing::warn!(donation = id, error = %e, "could not save the drawing to the gallery");
                                     return;
                                 }
@@ -238,6 +241,9 @@ async fn advance(app: &App, c: &mut Current, dt: Duration) {
                         }
                     }
                     Ok(false) => warn!(donation = id, "drawing finished but its row had moved on"),
+                    // Disk full: the finished drawing stays on screen until it is recorded as shown
+                    // (tried again every frame), so a restart can never draw it a second time.
+                    Err(e) if app.storage.journal_failed(&e) => return,
                     Err(e) => warn!(donation = id, error = %e, "could not record the drawing as shown"),
                 }
                 metrics::counter!("drawstream_drawings_shown_total").increment(1);
