@@ -271,7 +271,9 @@ async fn donation_alerts_donations_are_valued_in_the_streamers_currency() {
     };
     let euros = da.donate_raw(donation(900_001, 2.0, "EUR", 210.37));
     let roubles = da.donate_raw(donation(900_002, 99.0, "RUB", 99.0));
-    let find = |rows: &[Value], id: i64| rows.iter().find(|r| r["source_id"].as_str() == Some(id.to_string().as_str())).cloned();
+    let find = |rows: &[Value], id: i64| {
+        rows.iter().find(|r| r["source_id"].as_str() == Some(id.to_string().as_str())).cloned()
+    };
     let deadline = Instant::now() + T;
     let (e, r) = loop {
         let rows = svc.donations().await;
