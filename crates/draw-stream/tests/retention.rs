@@ -69,3 +69,63 @@ fn a_damaged_journal_is_refused_with_its_path_and_kept_as_it_is() {
     assert!(err.contains("move it aside") && err.contains(".recover"), "says how to recover: {err}");
     assert_eq!(std::fs::read(&journal).unwrap(), garbage, "the file is kept exactly as it was");
 }
+
+/// Bytes under `<data dir>/gallery`.
+fn gallery_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir.join("gallery")).unwrap().flatten().map(|e| e.metadata().unwrap().len()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gallery_keeps_within_its_cap_and_an_export_keeps_what_the_streamer_wants() {
+    let dir = tempfile::tempdir().unwrap();
+    // 0.1 MiB: about five of these quick drawings (16–26 KB each).
+    let svc = Service::start(dir.path(), &env_with(&[("GALLERY_MAX_MB", "0.1")])).await;
+    let subjects = ["a fox", "a cabin", "a castle", "a lighthouse", "a dragon", "a ship", "a forest", "a robot"];
+    let mut ids = Vec::new();
+    for s in subjects.iter().cycle().take(14) {
+        let id = svc.donate(s).await;
+        svc.wait_state(id, "shown", T).await;
+        ids.push(id);
+    }
+    // The newest drawing's files are written last; the cap is applied right after.
+    let newest = *ids.last().unwrap();
+    let deadline = Instant::now() + T;
+    while !dir.path().join(format!("gallery/{newest}.gif")).exists() || gallery_bytes(dir.path()) > 104_857 {
+        assert!(Instant::now() < deadline, "gallery never within 0.1 MiB: {} bytes", gallery_bytes(dir.path()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let listed: Vec<i64> =
+        svc.get("/gallery/items").await.as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert!(listed.contains(&newest) && !listed.contains(&ids[0]), "the oldest went first: {listed:?} of {ids:?}");
+    assert!(listed.len() < ids.len(), "some drawings were removed: {listed:?}");
+    assert_eq!(svc.donation(ids[0]).await["state"], "shown", "the journal row stays");
+
+    // Export while the service runs: every drawing still in the gallery, with an index.
+    let out = tempfile::tempdir().unwrap();
+    let export = std::process::Command::new(env!("CARGO_BIN_EXE_draw-stream"))
+        .args(["gallery", "export"])
+        .arg(out.path())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&export.stdout);
+    assert!(export.status.success(), "{said}{}", String::from_utf8_lossy(&export.stderr));
+    assert!(said.contains(&format!("exported {} drawings", listed.len())), "{said}");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("gallery.json")).unwrap()).unwrap();
+    let exported: Vec<i64> = index.as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let mut expected = listed.clone();
+    expected.sort();
+    assert_eq!(exported, expected);
+    for item in index.as_array().unwrap() {
+        for key in ["png", "gif"] {
+            let name = item[key].as_str().unwrap();
+            assert!(out.path().join(name).metadata().unwrap().len() > 0, "{name}");
+        }
+    }
+    assert!(out.path().join("index.html").exists());
+}
