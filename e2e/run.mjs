@@ -379,6 +379,19 @@ async function main() {
   log('PASS');
 }
 
+/** A fresh browser with the panel open and signed in to `svc`; `close()` ends it. */
+async function signedInPanel(svc) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+  const close = async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); };
+  const panel = await context.newPage();
+  await panel.goto(svc.url + '/panel');
+  await panel.fill('#token', svc.token);
+  await panel.click('#signin button[type=submit]');
+  await panel.waitForSelector('#app:not([hidden])');
+  return { panel, close };
+}
+
 // ---- A picture the image check holds: the moderator sees it blurred, clicks to look, approves it.
 // Threshold 0 makes the in-process classifier hold every picture. Needs the open_nsfw model
 // (DRAWSTREAM_NSFW_MODEL; CI installs it and sets DRAWSTREAM_REQUIRE_NSFW_MODEL).
@@ -392,14 +405,8 @@ async function heldPictureTest() {
   const svc = await startService({
     MODERATION_MODE: 'auto', IMAGE_CHECK: 'nsfw', IMAGE_CHECK_NSFW_MODEL: model, IMAGE_CHECK_NSFW_THRESHOLD: '0',
   });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+  const { panel, close } = await signedInPanel(svc);
   try {
-    const panel = await context.newPage();
-    await panel.goto(svc.url + '/panel');
-    await panel.fill('#token', svc.token);
-    await panel.click('#signin button[type=submit]');
-    await panel.waitForSelector('#app:not([hidden])');
     await until('the image-check chip', async () => /Image check: nsfw/.test(await panel.textContent('#status [data-chip=image-check]')), 15000);
     const { id } = await svc.api('POST', '/commands/donate', { amount: 5, message: 'a fox in the snow', donor: 'Pic' });
     const img = `#held li[data-id="${id}"] img.held-picture`;
@@ -418,8 +425,7 @@ async function heldPictureTest() {
     await until('the approved picture shown', async () => (await svc.api('GET', `/donations/${id}`)).state === 'shown', 30000);
     log('panel: a picture held by the image check is blurred until clicked, approved, drawn');
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 }
 
@@ -427,14 +433,8 @@ async function heldPictureTest() {
 // donation, which the panel lists as ignored with the reason; "Draw now" draws it anyway.
 async function drawRulesTest() {
   const svc = await startService({ MODERATION_MODE: 'auto', DRAW_DURATION_SEC: '1', SHOW_DURATION_SEC: '1' });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+  const { panel, close } = await signedInPanel(svc);
   try {
-    const panel = await context.newPage();
-    await panel.goto(svc.url + '/panel');
-    await panel.fill('#token', svc.token);
-    await panel.click('#signin button[type=submit]');
-    await panel.waitForSelector('#app:not([hidden])');
     await panel.waitForFunction(() => document.querySelector('#draw-rules-currency').textContent === 'USD');
     await panel.fill('#draw-min', 'ten');
     await panel.click('#draw-rules-save');
@@ -456,8 +456,7 @@ async function drawRulesTest() {
     await until('the ignored donation drawn after "Draw now"', async () => (await svc.api('GET', `/donations/${id}`)).state === 'shown', 30000);
     log('panel: drawing rules checked and saved; a donation below the minimum is listed with why; Draw now draws it');
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
     await svc.stop();
   }
 }

@@ -162,6 +162,11 @@ pub async fn admit(
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
+    // While the data dir cannot be written, accept nothing new: the pipeline could not carry it on, and
+    // the sender keeps it (the API client is told to retry; Donation Alerts catches up later).
+    if let Some(problem) = app.storage.problem() {
+        anyhow::bail!("{problem}");
+    }
     d.placement = place(&app.draw_rules(), &app.settings.display_currency, &d);
     let ignored = d.placement.ignored.clone();
     let inserted = match app.journal.call(move |j| j.insert(&d)).await {

@@ -106,6 +106,8 @@ pub async fn run(app: Arc<App>) {
         let now = Instant::now();
         let dt = now - last;
         last = now;
+        // The show loop's frame time (what a viewer would see as stutter); the soak bench reads it.
+        metrics::histogram!("drawstream_show_frame_seconds").record(dt.as_secs_f64());
         if dt > Duration::ZERO {
             fps = fps * 0.9 + 0.1 / dt.as_secs_f32();
         }

@@ -1,6 +1,7 @@
 //! Storage health while running (DESIGN.md §5e): when the journal cannot be written — disk full, a
 //! read-only data dir, an I/O error, another program holding the lock — nothing is lost and nothing
-//! is redone. Intake answers 503 with `Retry-After` instead of accepting what it cannot store; a stage
+//! is redone. Intake answers 503 with `Retry-After` instead of accepting what it cannot store (and,
+//! once a problem is known, accepts nothing new until the probe clears it); a stage
 //! keeps its finished work and waits to record it; the show loop keeps a finished drawing on screen
 //! until it is recorded as shown. A probe notices when writing works again and everything carries on
 //! by itself. `/health`, the panel and the log name the path and what to do.

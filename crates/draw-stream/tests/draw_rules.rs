@@ -243,15 +243,10 @@ async fn donation_alerts_donations_are_valued_in_the_streamers_currency() {
     let da = fake_da::FakeDa::start(3).await;
     let (access, _refresh) = da.issue_tokens();
     let dir = tempfile::tempdir().unwrap();
-    let (ws, api, oauth) = (da.ws_url(), da.api_base(), da.oauth_base());
+    let da_env = da.service_env(&access);
     let mut env = env_with(&[("DISPLAY_CURRENCY", "RUB"), ("DRAW_MIN_AMOUNT", "100")]);
     env.retain(|(k, _)| *k != "DEMO");
-    env.extend([
-        ("DA_WS_URL", ws.as_str()),
-        ("DA_API_BASE", api.as_str()),
-        ("DA_OAUTH_BASE", oauth.as_str()),
-        ("DA_ACCESS_TOKEN", access.as_str()),
-    ]);
+    env.extend(da_env.iter().map(|(k, v)| (*k, v.as_str())));
     let svc = Service::start(dir.path(), &env).await;
     let deadline = Instant::now() + T;
     while da.subscribed_sockets() == 0 || svc.get("/health").await["intake"] != "Donation Alerts: live" {

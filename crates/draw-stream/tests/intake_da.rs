@@ -16,15 +16,10 @@ async fn donation_alerts_donations_are_drawn_and_nothing_made_while_stopped_is_l
     let history = da.history(3); // before the first start: never drawn
     let (access, _refresh) = da.issue_tokens();
     let dir = tempfile::tempdir().unwrap();
-    let (ws, api, oauth) = (da.ws_url(), da.api_base(), da.oauth_base());
+    let da_env = da.service_env(&access);
     let mut env = fast_env();
     env.retain(|(k, _)| *k != "DEMO");
-    env.extend([
-        ("DA_WS_URL", ws.as_str()),
-        ("DA_API_BASE", api.as_str()),
-        ("DA_OAUTH_BASE", oauth.as_str()),
-        ("DA_ACCESS_TOKEN", access.as_str()),
-    ]);
+    env.extend(da_env.iter().map(|(k, v)| (*k, v.as_str())));
     let mut svc = Service::start(dir.path(), &env).await;
     assert_eq!(svc.get("/health").await["demo"], false, "a configured source turns the demo off");
 

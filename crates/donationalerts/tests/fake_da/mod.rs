@@ -163,6 +163,16 @@ impl FakeDa {
         format!("http://{}/oauth", self.addr)
     }
 
+    /// The service's settings that point it at this fake, with `access` as the token.
+    pub fn service_env(&self, access: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("DA_WS_URL", self.ws_url()),
+            ("DA_API_BASE", self.api_base()),
+            ("DA_OAUTH_BASE", self.oauth_base()),
+            ("DA_ACCESS_TOKEN", access.to_owned()),
+        ]
+    }
+
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap()
     }
