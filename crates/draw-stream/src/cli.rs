@@ -83,8 +83,9 @@ enum Command {
         out: PathBuf,
         #[arg(long, default_value_t = 96)]
         size: u32,
-        #[arg(long, default_value_t = 12)]
-        colors: usize,
+        /// Palette size, or `auto` / `auto:N`: as many as the picture needs, at most 12 / N.
+        #[arg(long, default_value = "12", value_parser = crate::convert::Colors::parse)]
+        colors: crate::convert::Colors,
         /// Print the palette and quality metrics as JSON.
         #[arg(long)]
         json: bool,
@@ -98,8 +99,9 @@ enum Command {
         duration_sec: f64,
         #[arg(long, default_value_t = 96)]
         size: u32,
-        #[arg(long, default_value_t = 12)]
-        colors: usize,
+        /// Palette size, or `auto` / `auto:N`.
+        #[arg(long, default_value = "12", value_parser = crate::convert::Colors::parse)]
+        colors: crate::convert::Colors,
     },
     /// Moderate stdin: one JSON verdict per line.
     Moderate {
@@ -509,13 +511,13 @@ fn load_rgb(path: &Path) -> Result<(Vec<u8>, u32, u32), Failure> {
     Ok((rgb.into_raw(), w, h))
 }
 
-fn pixelize_image(path: &Path, size: u32, colors: usize) -> Result<pixelize::Pixelized, Failure> {
+fn pixelize_image(path: &Path, size: u32, colors: crate::convert::Colors) -> Result<pixelize::Pixelized, Failure> {
     let (rgb, w, h) = load_rgb(path)?;
-    pixelize::pixelize(&rgb, w, h, &pixelize::Options { size, colors })
+    crate::convert::pixelize_with(&rgb, w, h, size, colors)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
 }
 
-fn pixelize_cmd(input: &Path, out: &Path, size: u32, colors: usize, print_json: bool) -> Outcome {
+fn pixelize_cmd(input: &Path, out: &Path, size: u32, colors: crate::convert::Colors, print_json: bool) -> Outcome {
     let art = pixelize_image(input, size, colors)?;
     let img = image::RgbImage::from_raw(art.size, art.size, art.to_rgb())
         .ok_or_else(|| Failure::runtime("pixelize returned a wrong-sized image"))?;
@@ -528,7 +530,7 @@ fn pixelize_cmd(input: &Path, out: &Path, size: u32, colors: usize, print_json: 
     Ok(())
 }
 
-fn brush_cmd(input: &Path, out: &Path, duration_sec: f64, size: u32, colors: usize) -> Outcome {
+fn brush_cmd(input: &Path, out: &Path, duration_sec: f64, size: u32, colors: crate::convert::Colors) -> Outcome {
     if !(duration_sec.is_finite() && duration_sec > 0.0 && duration_sec <= 3600.0) {
         return Err(Failure::usage(format!("--duration-sec {duration_sec}: must be in (0, 3600]")));
     }

@@ -187,7 +187,12 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("PIXEL_INFERENCE_STEPS", Some("40"), "diffusion steps"),
     ("PIXEL_GUIDANCE", Some("5.0"), "CFG guidance scale"),
     ("PIXEL_OUTPUT_SIZE", Some("96"), "pixel-art grid size"),
-    ("PIXEL_PALETTE_COLORS", Some("12"), "palette size of the pixel art"),
+    ("PIXEL_PALETTE_COLORS", Some("12"), "palette size of the pixel art (the ceiling with PIXEL_PALETTE_AUTO)"),
+    (
+        "PIXEL_PALETTE_AUTO",
+        Some("false"),
+        "true: each picture gets as many colours as it needs (quality knee), at most PIXEL_PALETTE_COLORS",
+    ),
     ("PIXEL_STROKE_CHUNK", Some("220"), "accepted for compatibility (strokes now follow shapes)"),
     ("PIXEL_ANIMATION_BASE_MS", Some("450"), "accepted for compatibility (DRAW_DURATION_SEC sets timing)"),
     ("PIXEL_ANIMATION_PER_PX_MS", Some("2"), "accepted for compatibility (DRAW_DURATION_SEC sets timing)"),
@@ -441,6 +446,8 @@ pub struct Settings {
     pub pixel_guidance: f32,
     pub pixel_output_size: u32,
     pub pixel_palette_colors: usize,
+    /// Pick the palette size per picture (PIXEL_PALETTE_COLORS is then the ceiling).
+    pub pixel_palette_auto: bool,
     /// The checks on every generated picture, resolved from `IMAGE_CHECK` and what is installed.
     pub image_check: ImageCheckPlan,
     pub image_check_model: Option<String>,
@@ -876,6 +883,7 @@ impl Settings {
             pixel_guidance: r.parse("PIXEL_GUIDANCE", 0.0f32, 30.0, 5.0),
             pixel_output_size: r.parse("PIXEL_OUTPUT_SIZE", 8u32, 256, 96),
             pixel_palette_colors: r.parse("PIXEL_PALETTE_COLORS", 2usize, 64, 12),
+            pixel_palette_auto: r.boolean("PIXEL_PALETTE_AUTO").unwrap_or(false),
             image_check,
             image_check_model,
             image_check_nsfw_model,

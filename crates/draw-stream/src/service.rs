@@ -53,7 +53,10 @@ impl Seams {
             backend: backend(s)?,
             converter: Arc::new(PixelBrush {
                 size: s.pixel_output_size,
-                colors: s.pixel_palette_colors,
+                colors: match s.pixel_palette_auto {
+                    true => crate::convert::Colors::Auto { ceiling: s.pixel_palette_colors },
+                    false => crate::convert::Colors::Fixed(s.pixel_palette_colors),
+                },
                 duration_ms: s.draw_duration.as_millis() as u64,
                 caption: "All for you".into(),
             }),

@@ -1,15 +1,20 @@
 //! Benchmark against synthetic ground truth: this crate's method and the original service's
 //! method on the same corrupted images.
 //!
-//! `cargo run --release -p pixelize --example bench [-- IMAGES]` (default 16 images per setting).
+//! `cargo run --release -p pixelize --example bench [-- IMAGES] [--auto]` (default 16 images per
+//! setting). `--auto` runs [`pixelize_auto`] with the same ceiling instead of [`pixelize`]. The
+//! mean palette size follows the table.
 
 use pixelize::synth::{corrupt, original_method, score, truth, Corruption};
-use pixelize::{pixelize, Options};
+use pixelize::{pixelize, pixelize_auto, Options};
 use std::time::Instant;
 
 fn main() {
-    let images: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let auto = std::env::args().any(|a| a == "--auto");
+    let images: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(16);
     let opts = Options::default();
+    let run = if auto { pixelize_auto } else { pixelize };
+    let mut colours = 0usize;
     println!("| Method | Setting | size96 | acc5 | detail | worst acc5 | worst detail | ms/image |");
     println!("|---|---|---|---|---|---|---|---|");
     let settings = [("mild", Corruption::mild()), ("harsh", Corruption::harsh()), ("extreme", Corruption::extreme())];
@@ -19,7 +24,8 @@ fn main() {
             let t = truth(seed, 96, 12);
             let img = corrupt(&t, 8, &c, seed);
             let t0 = Instant::now();
-            let art = pixelize(&img, 768, 768, &opts).expect("pixelize");
+            let art = run(&img, 768, 768, &opts).expect("pixelize");
+            colours += art.palette.len();
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             rows[0].add(score(&t, &art.to_rgb(), art.size as usize), ms);
             let t0 = Instant::now();
@@ -30,6 +36,8 @@ fn main() {
         rows[0].print("pixelize (this crate)", name);
         rows[1].print("original (nearest ÷8 + median cut 12)", name);
     }
+    let mode = if auto { "auto" } else { "fixed" };
+    println!("\n{mode}: mean palette size {:.2} (budget {})", colours as f64 / (3 * images) as f64, opts.colors);
 }
 
 #[derive(Default)]

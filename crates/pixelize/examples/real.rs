@@ -1,7 +1,7 @@
 //! Benchmark on real SDXL pixel-art output: this crate's method and the original service's method
 //! on the same images, with no ground truth — the input itself is the reference.
 //!
-//! `cargo run --release -p pixelize --example real -- DIR [--colors N] [--sheet OUT.png]`
+//! `cargo run --release -p pixelize --example real -- DIR [--colors N] [--sheet OUT.png] [--auto]`
 //!
 //! DIR holds PNG files (the real set is kept out of git; `crates/pixelize/realset.tsv` lists where
 //! each file comes from). For every image, both methods see the same centre square crop, and per
@@ -14,11 +14,14 @@
 //! * **colours** used and **ms** (one thread, release).
 //!
 //! `--sheet` writes a contact sheet: one row per image, input | original method | this crate.
+//!
+//! `--auto` adds a second table: [`pixelize_auto`] with `--colors` as the ceiling against
+//! [`pixelize`] with exactly that budget (colours chosen, ΔE, edges, ms).
 
 use image::{ImageBuffer, Rgb, RgbImage};
 use pixelize::color::cielab;
 use pixelize::synth::original_method;
-use pixelize::{pixelize, Options};
+use pixelize::{pixelize, pixelize_auto, Options};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -39,15 +42,17 @@ fn main() {
     let mut dir = None;
     let mut sheet: Option<PathBuf> = None;
     let mut colors = 12usize;
+    let mut auto = false;
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--auto" => auto = true,
             "--sheet" => sheet = args.next().map(PathBuf::from),
             "--colors" => colors = args.next().and_then(|v| v.parse().ok()).expect("--colors N"),
             _ => dir = Some(PathBuf::from(a)),
         }
     }
     let Some(dir) = dir else {
-        eprintln!("usage: real DIR [--colors N] [--sheet OUT.png]");
+        eprintln!("usage: real DIR [--colors N] [--sheet OUT.png] [--auto]");
         std::process::exit(2);
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -67,6 +72,7 @@ fn main() {
         (0.0, 0.0, 0.0, 0.0, 0f64, 0.0, 0.0);
     let mut ratios = Vec::new();
     let mut rows = Vec::new();
+    let mut auto_rows = Vec::new();
     for path in &files {
         let img = over_white(&image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_rgba8());
         let (w, h) = img.dimensions();
@@ -110,6 +116,15 @@ fn main() {
         ms_p += sp.ms;
         worst = worst.max(ratio);
         ratios.push(ratio);
+        if auto {
+            let t0 = Instant::now();
+            let a = pixelize_auto(rgb, side, side, &opts).expect("pixelize_auto");
+            let t_a = t0.elapsed().as_secs_f64() * 1000.0;
+            let sa = score(&lab, side as usize, &medians, &a.to_rgb(), n, t_a);
+            let (knee, chosen, flat) =
+                a.quality.auto_colors.as_ref().map_or((0, 0, false), |c| (c.knee, c.chosen, c.flat));
+            auto_rows.push((name.to_string(), knee, chosen, flat, sp, sa));
+        }
         if sheet.is_some() {
             rows.push((crop, orig, ours));
         }
@@ -134,10 +149,54 @@ fn main() {
         ratios[ratios.len() / 2],
         worst
     );
+    if auto {
+        print_auto(&auto_rows, colors);
+    }
     if let Some(out) = sheet {
         write_sheet(&out, &rows, opts.size);
         println!("contact sheet: {}", out.display());
     }
+}
+
+/// The `--auto` table: per image, `pixelize_auto` with ceiling `colors` against `pixelize` with
+/// `colors`.
+///
+/// `knee`: the size the error curve pointed to; `chosen`: the size the picture got (flat-colour art,
+/// marked "flat", keeps the colours its own palette found).
+fn print_auto(rows: &[(String, usize, usize, bool, Scores, Scores)], colors: usize) {
+    println!();
+    println!("| Image | knee → chosen (of {colors}) | colours used | ΔE at {colors} | ΔE auto | ΔE added | edges at {colors} | edges auto | ms at {colors} / auto |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let (mut de_f, mut de_a, mut e_f, mut e_a, mut ms_f, mut ms_a, mut chosen) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0);
+    for (name, knee, k, flat, f, a) in rows {
+        let flat = if *flat { " (flat)" } else { "" };
+        println!(
+            "| {name} | {knee} → {k}{flat} | {} | {:.2} | {:.2} | {:+.2} | {:.3} | {:.3} | {:.1} / {:.1} |",
+            a.colours,
+            f.de,
+            a.de,
+            a.de - f.de,
+            f.edges,
+            a.edges,
+            f.ms,
+            a.ms
+        );
+        (de_f, de_a, e_f, e_a, ms_f, ms_a, chosen) =
+            (de_f + f.de, de_a + a.de, e_f + f.edges, e_a + a.edges, ms_f + f.ms, ms_a + a.ms, chosen + k);
+    }
+    let k = rows.len() as f64;
+    println!(
+        "| **mean of {} images** | → {:.1} | | {:.2} | {:.2} | {:+.2} | {:.3} | {:.3} | {:.1} / {:.1} |",
+        rows.len(),
+        chosen as f64 / k,
+        de_f / k,
+        de_a / k,
+        (de_a - de_f) / k,
+        e_f / k,
+        e_a / k,
+        ms_f / k,
+        ms_a / k
+    );
 }
 
 /// Transparent sprites are composited over white, as the pipeline does with a picture that has alpha.

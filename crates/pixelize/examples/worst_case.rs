@@ -1,10 +1,11 @@
 //! Time `pixelize` on inputs that are not pixel art at all (a noisy gradient, white noise), where
 //! the palette clustering has the most work.
 //!
-//! `cargo run --release -p pixelize --example worst_case`
+//! `cargo run --release -p pixelize --example worst_case` (each case also with [`pixelize_auto`],
+//! the same number of colours as the ceiling).
 
 use pixelize::synth::Rng;
-use pixelize::{pixelize, Options};
+use pixelize::{pixelize, pixelize_auto, Options, PixelizeError, Pixelized};
 use std::time::Instant;
 
 fn main() {
@@ -25,15 +26,18 @@ fn main() {
     let cases =
         [("noisy gradient", &gradient, 12), ("white noise", &noise, 12), ("white noise, 256 colours", &noise, 256)];
     for (name, img, colors) in cases {
-        let t0 = Instant::now();
-        let art = pixelize(img, 768, 768, &Options { size: 96, colors }).expect("pixelize");
-        println!(
-            "{name}: {:.1} ms, grid {} (z {:.1}/{:.1}), {} colours",
-            t0.elapsed().as_secs_f64() * 1e3,
-            art.quality.grid,
-            art.quality.grid_score_x,
-            art.quality.grid_score_y,
-            art.palette.len()
-        );
+        type Run = fn(&[u8], u32, u32, &Options) -> Result<Pixelized, PixelizeError>;
+        for (mode, run) in [("", pixelize as Run), (" (auto)", pixelize_auto as Run)] {
+            let t0 = Instant::now();
+            let art = run(img, 768, 768, &Options { size: 96, colors }).expect("pixelize");
+            println!(
+                "{name}{mode}: {:.1} ms, grid {} (z {:.1}/{:.1}), {} colours",
+                t0.elapsed().as_secs_f64() * 1e3,
+                art.quality.grid,
+                art.quality.grid_score_x,
+                art.quality.grid_score_y,
+                art.palette.len()
+            );
+        }
     }
 }

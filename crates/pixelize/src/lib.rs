@@ -5,7 +5,8 @@
 //! thousands of near-duplicate colours. [`pixelize`] turns such an image into exactly
 //! `size × size` cells (96 by default) indexed into a palette of at most `colors` entries (12 by
 //! default), and reports how well that went ([`Quality`]) so that the pipeline can log it and fall
-//! back when no grid was found.
+//! back when no grid was found. [`pixelize_auto`] (`--colors auto`) chooses the palette size per
+//! picture, with `colors` as the ceiling.
 //!
 //! ## Layout
 //! * `grid` measures, per axis, the cell pitch and phase from gradient-profile impulses (a
@@ -16,6 +17,8 @@
 //! * `palette` clusters the cell colours in Oklab (mode-seeking leaders, then agglomerative merging),
 //!   divides out the smooth shading field that `shading` measures across the clusters, snaps each
 //!   entry to a colour that really occurs, and guards 1-px details in its speckle filter.
+//! * `quantize` is the palette of rich pictures (variance splitting, Lloyd, salient colours kept),
+//!   and measures the error curve of the splitting that `colors: auto` and the flat/rich choice use.
 //! * [`synth`] is the ground truth used by the tests and the bench: a generator of 96×96 pictures, a
 //!   corruption model that imitates pixel-art-xl output, a scorer, and the original service's method.
 //!
@@ -136,6 +139,7 @@ impl Pixelized {
             speckles_cleaned: 0,
             details_kept: count_isolated(&indices, size as usize),
             crop: [0, 0, size, size],
+            auto_colors: None,
         };
         Ok(Pixelized { size, palette, indices, quality })
     }
@@ -187,6 +191,33 @@ pub struct Quality {
     pub details_kept: usize,
     /// The square region of the input that was used: x, y, width, height.
     pub crop: [u32; 4],
+    /// How [`pixelize_auto`] chose the palette size; `None` from [`pixelize`] (the size is then
+    /// `Options::colors`, or fewer for flat-colour art).
+    pub auto_colors: Option<AutoColors>,
+}
+
+/// The palette size chosen by [`pixelize_auto`], with the measurements behind it. The errors are
+/// those of the cells' own colours split into `k` clusters by variance splitting (before the
+/// palette is polished), so they are estimates; [`Quality::cell_fit_mean`] is the final palette's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AutoColors {
+    /// The largest palette allowed (`Options::colors`).
+    pub ceiling: usize,
+    /// The palette size the picture got: `knee` for a rich picture, the colours the flat-colour
+    /// palette found for flat-colour art.
+    pub chosen: usize,
+    /// The smallest size within the margins of the ceiling on the error curve.
+    pub knee: usize,
+    /// The picture was flat-colour art: the mode-seeking palette chose its colours, not the knee.
+    pub flat: bool,
+    /// Mean CIE ΔE76 between the cells and `knee` colours.
+    pub error_knee: f32,
+    /// Mean CIE ΔE76 between the cells and `ceiling` colours.
+    pub error_ceiling: f32,
+    /// Share of the cells farther than ΔE 10 from their colour with `knee` colours.
+    pub far_knee: f32,
+    /// The same with `ceiling` colours.
+    pub far_ceiling: f32,
 }
 
 /// Why an image could not be pixelized.
@@ -227,6 +258,28 @@ const SPECKLE_GUARD: f32 = 4.0;
 /// `rgb` is 8-bit RGB, row-major, `width * height * 3` bytes. See the crate docs for non-square,
 /// small and large inputs. Deterministic: the same input gives the same output.
 pub fn pixelize(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<Pixelized, PixelizeError> {
+    run(rgb, width, height, opts, false)
+}
+
+/// `colors: auto`: like [`pixelize`], but the palette size is chosen per picture, never above
+/// `opts.colors` (the ceiling, `PIXEL_PALETTE_COLORS`).
+///
+/// For every size `k` from 1 to the ceiling the cells' colours are split into `k` clusters (the
+/// variance splitting of the rich palette) and the mean CIE ΔE76 between each cell and its
+/// cluster is measured, with the share of cells farther than ΔE 10 (cells that would show as
+/// another colour). A rich picture (a render with gradients and soft shading, which [`pixelize`]
+/// gives the whole budget) gets the smallest `k` whose mean is within ΔE 1 of the ceiling's and
+/// whose share of far cells is within 0.2 % of the ceiling's. Flat-colour art keeps what
+/// [`pixelize`] gives it: the mode-seeking palette already takes only the colours the picture has,
+/// and keeps a colour that a few cells (stars, eyes) have, which the curve would trade away.
+/// A gradient sky gets fewer bands where they add little; a detailed render keeps its twelve.
+/// [`Quality::auto_colors`] says what was chosen and why.
+pub fn pixelize_auto(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<Pixelized, PixelizeError> {
+    run(rgb, width, height, opts, true)
+}
+
+/// [`pixelize`], with the palette size chosen by [`pixelize_auto`]'s rule when `auto`.
+fn run(rgb: &[u8], width: u32, height: u32, opts: &Options, auto: bool) -> Result<Pixelized, PixelizeError> {
     if opts.size == 0 || opts.size > MAX_SIZE {
         return Err(PixelizeError::BadSize(opts.size));
     }
@@ -282,8 +335,20 @@ pub fn pixelize(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<P
     let cells = cells::cell_colors(img, &gx, &gy, n);
     let lab: Vec<[f32; 3]> = cells.iter().map(|c| color::palette_space(*c)).collect();
     let cell_cielab: Vec<[f32; 3]> = cells.iter().map(|c| color::cielab(*c)).collect();
-    let (palette, mut indices, corrected) = palette::build(&cells, &lab, &cell_cielab, n, opts.colors);
+    let curve = auto.then(|| quantize::error_curve(&cells, &cell_cielab, opts.colors));
+    let palette::Built { palette, mut indices, corrected, flat } =
+        palette::build(&cells, &lab, &cell_cielab, n, opts.colors, curve.as_ref());
+    let auto_colors = curve.map(|curve| {
+        let errors = &curve.errors;
+        let knee = quantize::knee(errors);
+        let ((error_knee, far_knee), (error_ceiling, far_ceiling)) = (errors[knee - 1], errors[opts.colors - 1]);
+        let chosen = if flat { palette.len() } else { knee };
+        AutoColors { ceiling: opts.colors, chosen, knee, flat, error_knee, error_ceiling, far_knee, far_ceiling }
+    });
     let speckles = palette::despeckle(&mut indices, n, &corrected, &palette, SPECKLE_GUARD);
+    // The filter may take the last cell of a colour (a tiny picture: 3×3 cells of noise): every
+    // entry stays used, and the palette stays ordered by use.
+    let (palette, indices) = palette::by_use_of(&palette, &indices);
 
     // Quality.
     let pal_cielab: Vec<[f32; 3]> = palette.iter().map(|c| color::cielab(*c)).collect();
@@ -315,6 +380,7 @@ pub fn pixelize(rgb: &[u8], width: u32, height: u32, opts: &Options) -> Result<P
         speckles_cleaned: speckles,
         details_kept: details,
         crop: [cx, cy, side, side],
+        auto_colors,
     };
     Ok(Pixelized { size, palette, indices, quality })
 }

@@ -11,6 +11,10 @@
 //! 4. Each centre is snapped to the member cell colour nearest it (a colour that really occurs),
 //!    every cell takes its nearest entry, and a strong edge that fell inside one entry is split
 //!    again when the second-nearest entry fits the worse side almost as well.
+//!
+//! The splitting of step 2, measured after every cut ([`error_curve`]), gives the error of every
+//! palette size up to the budget: `colors: auto` takes its [`knee`], and the flat palette is
+//! checked against it.
 
 use crate::color::dist2;
 use crate::palette::neighbour_pairs;
@@ -38,20 +42,26 @@ struct Point {
 /// Palette of at most `n` entries for the `size × size` cells (sRGB, and `lab` in CIELAB), and
 /// each cell's entry. Entries are unordered; every entry is some cell's colour.
 pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) -> (Vec<[u8; 3]>, Vec<usize>) {
-    // Distinct colours with their counts.
-    let mut index: HashMap<[u8; 3], usize> = HashMap::new();
-    let mut points: Vec<Point> = Vec::new();
-    for (i, c) in cells.iter().enumerate() {
-        let k = *index.entry(*c).or_insert_with(|| {
-            points.push(Point { lab: lab[i], w: 0.0, rgb: *c });
-            points.len() - 1
-        });
-        points[k].w += 1.0;
-    }
+    let points = distinct(cells, lab);
+    let centres = split(&points, n);
+    polish(&points, centres, lab, size, n)
+}
 
-    let mut centres = split(&points, n);
-    lloyd(&points, &mut centres, LLOYD_ITERS);
-    rescue_salient(&points, &mut centres, n);
+/// [`build`] with `k` colours from the splitting already done by [`error_curve`].
+pub(crate) fn build_from_curve(curve: &Curve, lab: &[[f32; 3]], size: usize, k: usize) -> (Vec<[u8; 3]>, Vec<usize>) {
+    polish(&curve.points, curve.centres[k - 1].clone(), lab, size, k)
+}
+
+/// Steps 3 and 4 of [`build`] from the split centres.
+fn polish(
+    points: &[Point],
+    mut centres: Vec<[f32; 3]>,
+    lab: &[[f32; 3]],
+    size: usize,
+    n: usize,
+) -> (Vec<[u8; 3]>, Vec<usize>) {
+    lloyd(points, &mut centres, LLOYD_ITERS);
+    rescue_salient(points, &mut centres, n);
 
     // Snap every centre to the nearest colour that occurs among its members.
     let owner: Vec<usize> = points.iter().map(|p| nearest(&centres, p.lab).0).collect();
@@ -77,6 +87,98 @@ pub(crate) fn build(cells: &[[u8; 3]], lab: &[[f32; 3]], size: usize, n: usize) 
         keep_edges(lab, &pal_lab, &mut assign, size);
     }
     (palette, assign)
+}
+
+/// Distinct cell colours with their counts, in order of first occurrence.
+fn distinct(cells: &[[u8; 3]], lab: &[[f32; 3]]) -> Vec<Point> {
+    let mut index: HashMap<[u8; 3], usize> = HashMap::new();
+    let mut points: Vec<Point> = Vec::new();
+    for (i, c) in cells.iter().enumerate() {
+        let k = *index.entry(*c).or_insert_with(|| {
+            points.push(Point { lab: lab[i], w: 0.0, rgb: *c });
+            points.len() - 1
+        });
+        points[k].w += 1.0;
+    }
+    points
+}
+
+/// A cell farther than this (CIE ΔE76) from its palette colour shows as another colour.
+pub(crate) const FAR: f32 = 10.0;
+
+/// The variance splitting of the cells' colours, step by step, for `colors: auto`: how well `k`
+/// colours hold the cells for every `k` up to the ceiling, and the split centres of each, so that
+/// the rich palette of the chosen size starts from them instead of splitting again.
+pub(crate) struct Curve {
+    points: Vec<Point>,
+    /// Entry `k - 1`: (mean CIE ΔE76 between each cell and the mean of its cluster, share of the
+    /// cells farther than [`FAR`] from it) with `k` clusters.
+    pub errors: Vec<(f32, f32)>,
+    /// Entry `k - 1`: the centres after `k - 1` cuts (fewer than `k` once nothing was left to split).
+    centres: Vec<Vec<[f32; 3]>>,
+}
+
+/// The [`Curve`] for every `k` in `1..=max`.
+///
+/// The clusters are the steps of the variance splitting of [`build`] (each cell measured against
+/// the mean of its own cluster, before any polishing), so the whole curve costs about one
+/// splitting: when a cluster is cut, only its members are measured again. Once nothing is left
+/// worth splitting (every cluster is one colour with noise) the curve stays flat.
+pub(crate) fn error_curve(cells: &[[u8; 3]], lab: &[[f32; 3]], max: usize) -> Curve {
+    let points = distinct(cells, lab);
+    let total: f64 = points.iter().map(|p| p.w as f64).sum();
+    let mut dist = vec![0f32; points.len()];
+    let (mut sum_d, mut sum_far) = (0f64, 0f64);
+    // Add (sign 1, after measuring against `mean`) or remove (sign −1) members' contributions.
+    let mut account = |members: &[usize], mean: Option<[f32; 3]>, dist: &mut [f32], sign: f64| {
+        for &i in members {
+            if let Some(mean) = mean {
+                dist[i] = dist2(points[i].lab, mean).sqrt();
+            }
+            let w = points[i].w as f64 * sign;
+            sum_d += w * dist[i] as f64;
+            if dist[i] > FAR {
+                sum_far += w;
+            }
+        }
+        ((sum_d / total) as f32, (sum_far / total) as f32)
+    };
+    let mut s = Splitting::new(&points);
+    let mut errors = vec![account(&s.clusters[0], Some(s.stats[0].mean()), &mut dist, 1.0)];
+    let mut centres = vec![s.centres()];
+    while errors.len() < max {
+        let Some(k) = s.step() else {
+            break;
+        };
+        let last = s.clusters.len() - 1;
+        // Both halves were one cluster: take out what they were, measure them anew.
+        account(&s.clusters[k], None, &mut dist, -1.0);
+        account(&s.clusters[last], None, &mut dist, -1.0);
+        account(&s.clusters[k], Some(s.stats[k].mean()), &mut dist, 1.0);
+        errors.push(account(&s.clusters[last], Some(s.stats[last].mean()), &mut dist, 1.0));
+        centres.push(s.centres());
+    }
+    let (last_e, last_c) = (errors[errors.len() - 1], centres[centres.len() - 1].clone());
+    errors.resize(max, last_e);
+    centres.resize(max, last_c);
+    Curve { points, errors, centres }
+}
+
+/// `colors: auto` takes the smallest palette whose mean error is within this (CIE ΔE76, over the
+/// cells) of the error at the ceiling: half a just-noticeable difference, on average.
+pub(crate) const AUTO_MEAN_MARGIN: f32 = 1.0;
+/// … and that shows no more than this share of the cells (0.2 %, 18 of 96²) as another colour
+/// (farther than [`FAR`]) than the ceiling does: a small area of its own colour (an eye, a
+/// flower, a short outline) moves the mean very little but is what a viewer misses first.
+pub(crate) const AUTO_FAR_MARGIN: f32 = 0.002;
+
+/// The palette size `colors: auto` takes from an [`error_curve`] (entry `k - 1` for `k` colours):
+/// the smallest `k` within [`AUTO_MEAN_MARGIN`] and [`AUTO_FAR_MARGIN`] of the last entry.
+pub(crate) fn knee(curve: &[(f32, f32)]) -> usize {
+    let Some(&(mean, far)) = curve.last() else {
+        return 1;
+    };
+    curve.iter().position(|&(m, f)| m <= mean + AUTO_MEAN_MARGIN && f <= far + AUTO_FAR_MARGIN).unwrap_or(0) + 1
 }
 
 /// Index and squared distance of the nearest centre.
@@ -121,30 +223,54 @@ impl Moments {
 
 /// Variance splitting: returns at most `n` centres.
 fn split(points: &[Point], n: usize) -> Vec<[f32; 3]> {
-    let mut clusters: Vec<Vec<usize>> = vec![(0..points.len()).collect()];
-    let moments = |c: &[usize]| {
+    let mut s = Splitting::new(points);
+    while s.clusters.len() < n && s.step().is_some() {}
+    s.centres()
+}
+
+/// The state of a variance splitting: clusters of points and their moments.
+struct Splitting<'a> {
+    points: &'a [Point],
+    clusters: Vec<Vec<usize>>,
+    stats: Vec<Moments>,
+}
+
+impl<'a> Splitting<'a> {
+    /// One cluster holding every point.
+    fn new(points: &'a [Point]) -> Self {
+        let clusters = vec![(0..points.len()).collect::<Vec<_>>()];
+        let stats = vec![Self::moments(points, &clusters[0])];
+        Splitting { points, clusters, stats }
+    }
+
+    fn moments(points: &[Point], members: &[usize]) -> Moments {
         let mut m = Moments::default();
-        c.iter().for_each(|&i| m.add(&points[i]));
+        members.iter().for_each(|&i| m.add(&points[i]));
         m
-    };
-    let mut stats: Vec<Moments> = vec![moments(&clusters[0])];
-    while clusters.len() < n {
-        let Some((k, _)) = stats
+    }
+
+    /// Cut the cluster with the largest squared error (among those spreading more than
+    /// [`MIN_SPREAD`]): its lower half stays at its index, the upper half becomes the last
+    /// cluster. Returns the index, or `None` when nothing is worth splitting.
+    fn step(&mut self) -> Option<usize> {
+        let (k, _) = self
+            .stats
             .iter()
             .enumerate()
-            .filter(|(k, m)| clusters[*k].len() > 1 && m.sse() / m.w > (MIN_SPREAD * MIN_SPREAD) as f64)
-            .max_by(|a, b| a.1.sse().total_cmp(&b.1.sse()))
-        else {
-            break;
-        };
-        let members = std::mem::take(&mut clusters[k]);
-        let (lo, hi) = cut(points, members, &stats[k]);
-        stats[k] = moments(&lo);
-        clusters[k] = lo;
-        stats.push(moments(&hi));
-        clusters.push(hi);
+            .filter(|(k, m)| self.clusters[*k].len() > 1 && m.sse() / m.w > (MIN_SPREAD * MIN_SPREAD) as f64)
+            .max_by(|a, b| a.1.sse().total_cmp(&b.1.sse()))?;
+        let members = std::mem::take(&mut self.clusters[k]);
+        let (lo, hi) = cut(self.points, members, &self.stats[k]);
+        self.stats[k] = Self::moments(self.points, &lo);
+        self.clusters[k] = lo;
+        self.stats.push(Self::moments(self.points, &hi));
+        self.clusters.push(hi);
+        Some(k)
     }
-    stats.iter().map(Moments::mean).collect()
+
+    fn centres(&self) -> Vec<[f32; 3]> {
+        self.stats.iter().map(Moments::mean).collect()
+    }
 }
 
 /// Cut a cluster in two along its principal axis, where the summed error of the halves is least.
@@ -280,5 +406,40 @@ fn keep_edges(lab: &[[f32; 3]], pal: &[[f32; 3]], assign: &mut [usize], size: us
         if let Some((k, _)) = second.filter(|s| s.1.sqrt() <= worse + EDGE_SLACK) {
             assign[c] = k;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::color::cielab;
+
+    #[test]
+    fn knee_takes_the_smallest_palette_within_the_margins() {
+        // Mean ΔE and far share for k = 1..=5: from k = 3 on the gain is below ΔE 1.
+        let curve = [(20.0, 0.5), (5.0, 0.1), (1.5, 0.001), (1.2, 0.0), (1.0, 0.0)];
+        assert_eq!(knee(&curve), 3);
+        // Nothing to gain: one colour.
+        assert_eq!(knee(&[(0.8, 0.0), (0.8, 0.0)]), 1);
+    }
+
+    #[test]
+    fn a_small_area_of_its_own_colour_keeps_its_entry() {
+        // k = 2 is within ΔE 1 on average, but 1 % of the cells would show as another colour.
+        let curve = [(20.0, 0.5), (1.5, 0.01), (1.2, 0.0)];
+        assert_eq!(knee(&curve), 3);
+    }
+
+    #[test]
+    fn three_noisy_colours_curve_flattens_at_three() {
+        let base = [[200u8, 40, 40], [40, 160, 60], [40, 60, 200]];
+        let cells: Vec<[u8; 3]> =
+            (0..96 * 96).map(|i| base[i % 3].map(|v| v.saturating_add((i * 7 % 5) as u8))).collect();
+        let lab: Vec<[f32; 3]> = cells.iter().map(|c| cielab(*c)).collect();
+        let curve = error_curve(&cells, &lab, 12).errors;
+        assert_eq!(curve.len(), 12);
+        assert!(curve[1].0 > 10.0 && curve[2].0 < 2.0, "{curve:?}");
+        assert!(curve.windows(2).all(|w| w[1].0 <= w[0].0 + 1e-3), "the curve only goes down: {curve:?}");
+        assert_eq!(knee(&curve), 3);
     }
 }

@@ -1,7 +1,7 @@
 //! Invariants and awkward inputs: never a panic, always exactly size×size cells and ≤ N colours.
 
 use pixelize::synth::{corrupt, truth, Corruption, Rng};
-use pixelize::{pixelize, Options, PixelizeError, MAX_PIXELS};
+use pixelize::{pixelize, pixelize_auto, Options, PixelizeError, MAX_PIXELS};
 use proptest::prelude::*;
 
 fn check_invariants(art: &pixelize::Pixelized, opts: &Options) {
@@ -122,6 +122,11 @@ fn quality_serializes_to_json() {
     assert_eq!(json["grid"], "measured");
     assert!(json["pitch_x"].as_f64().unwrap() > 7.9 && json["pitch_x"].as_f64().unwrap() < 8.1);
     assert!(json["edge_contrast"].as_f64().unwrap() > 1.1);
+    assert!(json["auto_colors"].is_null());
+    let auto = pixelize_auto(&img, 768, 768, &Options::default()).unwrap();
+    let json = serde_json::to_value(&auto.quality).unwrap();
+    assert_eq!(json["auto_colors"]["ceiling"], 12);
+    assert!(json["auto_colors"]["chosen"].as_u64().unwrap() >= auto.palette.len() as u64);
 }
 
 proptest! {
@@ -144,6 +149,16 @@ proptest! {
         let opts = Options { size, colors };
         match pixelize(&img, w, h, &opts) {
             Ok(art) => check_invariants(&art, &opts),
+            Err(e) => prop_assert!(matches!(e, PixelizeError::TooSmall { .. }), "{e}"),
+        }
+        // `colors: auto` keeps the same invariants, with `colors` as the ceiling.
+        match pixelize_auto(&img, w, h, &opts) {
+            Ok(art) => {
+                check_invariants(&art, &opts);
+                let auto = art.quality.auto_colors.clone().expect("auto report");
+                prop_assert!(auto.knee <= colors && auto.chosen <= colors, "{auto:?}");
+                prop_assert!(auto.flat || auto.chosen == auto.knee, "{auto:?}");
+            }
             Err(e) => prop_assert!(matches!(e, PixelizeError::TooSmall { .. }), "{e}"),
         }
     }
