@@ -33,7 +33,8 @@ pub mod demo;
 pub mod draw_rules;
 pub mod gallery;
 pub mod intake;
-pub mod journal;
+/// The journal lives in its own crate (`crates/journal`); re-exported here under its old path.
+pub use journal;
 pub mod logging;
 pub mod models;
 pub mod pipeline;

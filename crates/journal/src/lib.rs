@@ -12,7 +12,7 @@
 //!
 //! **Order.** Every stage and the screen take rows in queue order: `draw now` first (latest first),
 //! then tier (priority, normal), then the donor's fair turn, then arrival (id). Tier and turn are
-//! decided once, when the donation arrives ([`Placement`], from `crate::draw_rules`), and stored, so
+//! decided once, when the donation arrives ([`Placement`], from the service's drawing rules), and stored, so
 //! the order survives a restart. The screen waits for a row earlier in that order that is still
 //! being prepared; a drawing already generated keeps its image and waits for its turn.
 //!
