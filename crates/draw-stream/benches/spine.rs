@@ -19,7 +19,7 @@ const QUEUED: usize = 1000;
 fn new_donation(i: usize) -> NewDonation {
     NewDonation {
         placement: Default::default(),
-        source: Source::Manual,
+        source: Source::MANUAL,
         source_id: format!("b{i}"),
         donor: "Bench".into(),
         message: format!("draw a castle {i}"),
@@ -101,7 +101,7 @@ async fn pipeline(seams: Seams, n: usize) -> f64 {
     app.control.paused.store(true, std::sync::atomic::Ordering::SeqCst);
     for i in 0..n {
         let incoming = Incoming {
-            source: Source::Manual,
+            source: Source::MANUAL,
             source_id: format!("p{i}"),
             donor: Some("Bench".into()),
             message: format!("a lighthouse at night {i}"),

@@ -338,7 +338,7 @@ async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::bod
         _ => format!("{:032x}", rand::random::<u128>()),
     };
     let incoming = Incoming {
-        source: Source::Manual,
+        source: Source::MANUAL,
         source_id,
         donor: b.donor,
         message: b.message,

@@ -27,7 +27,7 @@ pub async fn run(app: Arc<App>) {
         if waiting < 2 {
             let (donor, amount, currency, message) = SAMPLES[n % SAMPLES.len()];
             let incoming = Incoming {
-                source: Source::Demo,
+                source: Source::DEMO,
                 source_id: format!("{run_id}-{n}"),
                 donor: Some(donor.into()),
                 message: message.into(),

@@ -258,7 +258,7 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let journal = Journal::open(&data.path().join("journal.db")).unwrap();
         let d = NewDonation {
-            source: Source::Manual,
+            source: Source::MANUAL,
             source_id: "1".into(),
             donor: "<Ann>".into(),
             message: "a fox & a hare".into(),

@@ -199,7 +199,7 @@ mod tests {
 
     fn incoming(amount: &str, message: &str) -> Incoming {
         Incoming {
-            source: Source::Manual,
+            source: Source::MANUAL,
             source_id: "x".into(),
             donor: None,
             message: message.into(),

@@ -45,7 +45,7 @@ impl DonationSink for JournalSink {
         // A message over the limit is cut, not refused: the donor paid, the request stays.
         let message: String = d.message.chars().take(MAX_MESSAGE_CHARS).collect();
         let incoming = Incoming {
-            source: Source::DonationAlerts,
+            source: Source::DONATION_ALERTS,
             source_id: id.to_string(),
             donor: d.donor.clone(),
             message,
@@ -64,7 +64,7 @@ impl DonationSink for JournalSink {
                 let message: String = d.message.chars().take(MAX_MESSAGE_CHARS).collect();
                 let masked = self.app.rules.moderator().check_donation(&donor, &message);
                 let failed = FailedDonation {
-                    source: Source::DonationAlerts,
+                    source: Source::DONATION_ALERTS,
                     source_id: id.to_string(),
                     donor_masked: masked.donor_masked,
                     message_masked: masked.message.masked,

@@ -86,7 +86,7 @@ async fn a_panicking_or_failing_stage_fails_one_donation_and_the_pipeline_contin
     let mut ids = Vec::new();
     for (i, msg) in ["boom goes the planner", "nonsense please", "a broken printer", "a calm lake"].iter().enumerate() {
         let incoming = Incoming {
-            source: Source::Manual,
+            source: Source::MANUAL,
             source_id: format!("s{i}"),
             donor: Some("Tester".into()),
             message: (*msg).into(),
@@ -166,7 +166,7 @@ async fn skip_while_painting_and_clear_interrupt_the_image_server() {
         let app = app.clone();
         async move {
             let incoming = Incoming {
-                source: Source::Manual,
+                source: Source::MANUAL,
                 source_id: format!("slow{n}"),
                 donor: None,
                 message: format!("a slow painting {n}"),

@@ -94,21 +94,34 @@ impl State {
     }
 }
 
-/// Where a donation came from (the `source` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    DonationAlerts,
-    Manual,
-    Demo,
-}
+/// Where a donation came from (the `source` column): one short name per source — `donationalerts`,
+/// `twitch`, `streamelements`, `manual`, `demo` (DESIGN.md §5a). Open: a new source names itself
+/// with [`Source::named`], nothing here changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Source(&'static str);
 
 impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::DonationAlerts => "donationalerts",
-            Source::Manual => "manual",
-            Source::Demo => "demo",
+    pub const DONATION_ALERTS: Source = Source("donationalerts");
+    pub const MANUAL: Source = Source("manual");
+    pub const DEMO: Source = Source("demo");
+
+    /// A source's name: lower-case ASCII letters and digits, as it appears in the journal and the API.
+    pub const fn named(name: &'static str) -> Source {
+        let b = name.as_bytes();
+        assert!(!b.is_empty(), "a source needs a name");
+        let mut i = 0;
+        while i < b.len() {
+            assert!(
+                b[i].is_ascii_lowercase() || b[i].is_ascii_digit(),
+                "source names are lower-case letters and digits"
+            );
+            i += 1;
         }
+        Source(name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
     }
 }
 
@@ -919,7 +932,7 @@ mod tests {
 
     fn donation(n: u32) -> NewDonation {
         NewDonation {
-            source: Source::Manual,
+            source: Source::MANUAL,
             source_id: format!("m{n}"),
             donor: "Ann".into(),
             message: format!("draw {n}"),
@@ -1026,6 +1039,16 @@ mod tests {
         let stored: i64 =
             j.lock().query_row("SELECT LENGTH(document_z) FROM donations WHERE id = ?1", [d.id], |r| r.get(0)).unwrap();
         assert!(stored * 4 < doc.len() as i64, "{stored} bytes stored for {} of JSON", doc.len());
+    }
+
+    #[test]
+    fn a_new_source_names_itself_and_its_donations_are_kept_apart_from_others_with_the_same_id() {
+        const TWITCH: Source = Source::named("twitch");
+        let j = Journal::open_in_memory().unwrap();
+        let a = j.insert(&donation(1)).unwrap();
+        let b = j.insert(&NewDonation { source: TWITCH, ..donation(1) }).unwrap();
+        assert!(a.new && b.new && a.id != b.id, "the same source id from two sources is two donations");
+        assert_eq!(j.get(b.id).unwrap().unwrap().source, "twitch");
     }
 
     #[test]
