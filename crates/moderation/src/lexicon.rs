@@ -56,12 +56,23 @@ pub(crate) enum Effect {
     /// A slang word that is a drug only sometimes ("косяк", "бошки", "гриндер", "дунем"): two
     /// different ones in a text are `drugs`.
     DrugHint,
+    /// A word for someone who sells sex (шлюха, whore, hooker, slut): `sexual` alone (and `minors` with
+    /// a word about children), but any other block category in the same text wins, since the word is
+    /// usually the insult, not the picture ("звоните Ане, она шлюха" under a phone number is doxxing;
+    /// "lines of coke off a hooker's ass" is drugs).
+    SexWork,
+    /// A bomb or an explosive device that is drawable alone (a cartoon bomb, "a vest with wires",
+    /// "бомба", "детонатор"): `extremism` together with [`Effect::Crowd`].
+    Bomb,
+    /// A crowded public place or transport ("a crowded mall", "в метро", "на концерте"): fine alone;
+    /// see [`Effect::Bomb`].
+    Crowd,
 }
 
 use Category::{Drugs, Extremism, Gore, Hate, Minors, SelfHarm, Sexual};
 use Effect::{
-    AdultRole, Allow, Block, DrugHint, Glorify, HarmMeans, HarmMood, Innuendo, Intimacy, MinorContext, NotSexual,
-    Profanity, Suggestive, SuggestiveAct, Violent,
+    AdultRole, Allow, Block, Bomb, Crowd, DrugHint, Glorify, HarmMeans, HarmMood, Innuendo, Intimacy, MinorContext,
+    NotSexual, Profanity, SexWork, Suggestive, SuggestiveAct, Violent,
 };
 
 const SEX: Effect = Block(Sexual);
@@ -133,6 +144,8 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^секс~", SEX),
     ("^секст(ант|ет)~$", Allow),
     ("^секст(а|ы|у|ой|е|ам|ами|ах)?$", Allow), // a musical sixth
+    ("^(коктейл~|напит(ок|ка|ком)) (~ ){0,1}секс на пляже$", Allow), // the cocktail
+    ("^секс на пляже (коктейл|напит)~", Allow),
     ("^порн~", SEX), // not a bare substring: опорный, упорно, спорно, топорно
     ("(хард|софт|гей|анал|детск~|домашн~)порн", SEX),
     ("^порев(о|а|у)$", SEX),
@@ -201,8 +214,8 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("мастурб", SEX),
     ("^(по|за|на|от|вз)?дроч~", SEX),
     ("^дрочен~$", Allow), // дрочёна: a baked dish
-    ("^шлюх~", SEX),
-    ("^проститу~", SEX),
+    ("^шлюх~", SexWork),
+    ("^проститу~", SexWork),
     ("^стриптиз~", SEX),
     ("^хента(й|я|ю|ем|е)~", SEX),
     ("^бдсм~", SEX),
@@ -633,7 +646,7 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^(пионер|пионерк|октябрят|октябренок|скаут|бойскаут|герлскаут)~", MinorContext),
     ("^в (одних|одной) (трусиках|трусах|трусишках|стрингах|чулках|носочках|белье)$", Suggestive),
     ("^в (одном|одной|одних) (полотенце|рубашке|футболке|простыне|плавках)$", SuggestiveAct),
-    ("^(задира|задрал|задрала|задирает|поднимает|подняла) (~ )?юбк~", Suggestive),
+    ("^(задира~|задрал~|задирает|поднима~|подняла) (~ )?юбк~", Suggestive),
     ("^(позиру~|позирует) (~ )?(сексуально|соблазнительно|откровенно|для папы|для дяди)$", Suggestive),
     ("^(позиру~|позирует) (~ )?как модель$", SuggestiveAct),
     (
@@ -647,6 +660,210 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^(учител~|тренер~|дяд(я|ей|и|ю)|отчим~|взросл~ (мужчин|мужик|дяд)~|папик~|препод~)$", AdultRole),
     ("^(в постели|в кровати|в одной кровати|на свидании|целуются|встречаются|роман|любовники|пара)$", Intimacy),
     ("^(дошкольни|детсадовц|школьниц|гимназист)~", MinorContext),
+    // --- round 11: the families its misses belonged to, in more words than round 11 used ---
+    // sex named by a euphemism ("занимаются этим в кровати", "переспали", "кувыркаются в постели")
+    ("^занима(ются|ться|емся|лись|лся|лась|ется|ешься|юсь) этим$", SuggestiveAct),
+    (
+        "^занима(ются|ться|емся|лись|лся|лась|ется) (этим|этим самым|любовью) (~ ){0,2}(в|на) (кровати|постели|\
+         диване|сеновале|заднем сидени~)$",
+        SEX,
+    ),
+    ("^пере(спал|спала|спали|спать|сплю|спит|спят|спим) (с|со)$", SEX), // not "overslept"
+    ("^кувырка(ются|ется|ться|лись|лся|лась|емся|ешься) (~ ){0,1}в (постели|кровати|койке)$", SEX),
+    ("^совокупл(ение|ения|ению|ением|ении|ений|ениям|ениями|ениях|яются|яться|ялись|яется|ялся|ялась|яющ~)$", SEX),
+    ("^снош(аются|ается|аться|ались|ался|алась)$", SEX), // the noun is also "relations" (дипломатические)
+    ("^(сам|сами) (понимаешь|понимаете|знаешь что|знаете что)$", Innuendo),
+    ("^вы поняли$", Innuendo),
+    ("^нам(е|ё)к понял~$", Innuendo),
+    // nudity without the word: "без ничего", "в чём мать родила", "в костюме Евы"
+    (
+        "^(девушк|девочк|женщин|парн|мужчин|тян|тянк|баб|девк|телк|стример|стримерш|модел|училк|учительниц|жен|\
+         подруг|сестр|мам|мачех|соседк|медсестр|горничн)~ (~ ){0,2}без (ничего|одежки|шмоток|единой нитки)$",
+        SEX,
+    ),
+    ("^в ч(е|ё)м мать родила$", SEX),
+    ("^в костюме (евы|адама)$", SEX),
+    ("^(на (ней|нем|себе) ничего (нет|не надето)|ничего на (ней|нем|себе) нет|совсем ничего не надето)$", SEX),
+    (
+        "^(в одних|в одной|только в|лишь в) (носках|носочках|фартуке|фартучке|галстуке|каблуках|туфлях|чулках|\
+         трусиках|трусах|стрингах|полотенце|простыне|рубашке|бусах)$",
+        Suggestive,
+    ),
+    // sex positions by number or slang ("в позе 69", "поза наездницы", "камасутра")
+    (
+        "^(поз(а|у|е|ой|ы|ах|ами)|позици(я|ю|и|ей|ях)) (~ ){0,1}(69|шестьдесят девять|наездниц~|миссионер~|догги~|\
+         ножниц~|камасутр~|раком|сзади)$",
+        SEX,
+    ),
+    ("^(наездниц~|миссионерск~|догги ?стайл~|69) (поз|позици)~", SEX),
+    ("^кама ?сутр~", SEX),
+    ("^догги ?стайл~", SEX),
+    // phallic food and emoji made anatomical ("баклажан-эмодзи, но реалистичный, с венами")
+    (
+        "^(баклажан|банан|огур(ец|чик|ца)|кабачок|кабачк|сосиск|морковк)~ (~ ){0,6}(с венами|с венками|венист~|\
+         набухш~|эрегированн~|пульсирующ~|стоячий|стоячего)$",
+        SEX,
+    ),
+    ("^(венист~|набухш~|эрегированн~|пульсирующ~) (~ ){0,1}(баклажан|банан|огур(ец|чик|ца)|кабачок|сосиск)~", SEX),
+    // school grades as a word about children ("ученица 8 класса")
+    ("^([1-9]|1[01]) ?(класс|класса|классе|классу|классом|кл)$", MinorContext),
+    // a kiss is a romantic setting (with an adult in a role and a child: minors), not on the cheek
+    ("^(целует|целуют|целовал~|поцеловал~|целоваться|поцеловать|поцелуй|поцелуя|поцелуем|поцелуи|целуя)$", Intimacy),
+    (
+        "^(целует|целуют|целовал~|поцеловал~|поцеловать|целуя|поцелуй|поцелуем) (~ ){0,2}(в щеку|в щечку|в лоб|\
+         в лобик|в макушку|в носик|в нос|руку|ручку|на ночь|перед сном)$",
+        Allow,
+    ),
+    // bodies crushed, smeared, minced ("водителя размазало по асфальту")
+    (
+        "^(водител~|пешеход~|человек~|люд(и|ей|ям|ьми|ях)|тел(о|а|у|ом|е)?|мотоциклист~|велосипедист~|парен~|парн(я|ю|ем|е|и|ей|ям|ями|ях)|девушк~|мужик~|мужчин~|женщин~|ребен~|ребенк~|стример~|жертв(а|у|ы|ой|е|ам|ами|ах)?|труп(ы|ов|а|у|ом|е|ами|ах)?|мозг(и|ами|ов)|кишк(и|ами|ах)) (~ ){0,2}(размазало|размазан~|расплющило|расплющен~|раскатало|раскатан~|разбрызган~|раздавлен~) \
+         (~ ){0,1}(по|об) (асфальт|стен|дорог|рельс|трасс|бетон|лобов|тротуар|шпал)~",
+        GORE,
+    ),
+    ("^(размазало|размазали|расплющило|раскатало) (~ ){0,1}(водител~|пешеход~|человек~|люд(и|ей|ям|ьми|ях)|тел(о|а|у|ом|е)?|мотоциклист~|велосипедист~|парен~|парн(я|ю|ем|е|и|ей|ям|ями|ях)|девушк~|мужик~|мужчин~|женщин~|ребен~|ребенк~|стример~|жертв(а|у|ы|ой|е|ам|ами|ах)?|труп(ы|ов|а|у|ом|е|ами|ах)?|мозг(и|ами|ов)|кишк(и|ами|ах))$", GORE),
+    ("^(месив~|фарш~|каш~) из (тел|людей|человек~|трупов|кишок|мяса и костей)$", GORE),
+    ("^(водител~|пешеход~|человек~|люд(и|ей|ям|ьми|ях)|тел(о|а|у|ом|е)?|мотоциклист~|велосипедист~|парен~|парн(я|ю|ем|е|и|ей|ям|ями|ях)|девушк~|мужик~|мужчин~|женщин~|ребен~|ребенк~|стример~|жертв(а|у|ы|ой|е|ам|ами|ах)?|труп(ы|ов|а|у|ом|е|ами|ах)?|мозг(и|ами|ов)|кишк(и|ами|ах)) (~ ){0,2}в (фарш|кровав~ кашу|месиво)$", GORE),
+    // butchery words applied to people ("тело на мясном крюке", "зарезали как свиней")
+    ("^(тел(о|а|у|ом|е)?|труп(ы|ов|а|у|ом|е|ами|ах)?|человек~|люд(и|ей|ям|ьми|ях)|мужчин~|женщин~|девушк~|парен~|парн(я|ю|ем|е|и|ей|ям|ями|ях)|жертв(а|у|ы|ой|е|ам|ами|ах)?|ребен~|ребенк~|стример~) (~ ){0,3}(на|за) (мясн~ )?крюк(е|ах|и|у|ом|ами)?$", GORE),
+    (
+        "^(разделанн|освежеванн|выпотрошенн|разрубленн|порубленн|нарубленн|распиленн)~ (~ ){0,1}(тел(о|а|у|ом|е)?|труп(ы|ов|а|у|ом|е|ами|ах)?|человек~|люд(и|ей|ям|ьми|ях)|мужчин~|женщин~|девушк~|парен~|парн(я|ю|ем|е|и|ей|ям|ями|ях)|жертв(а|у|ы|ой|е|ам|ами|ах)?|ребен~|ребенк~|стример~)$",
+        GORE,
+    ),
+    ("^(тел(о|а|у|ом|е)?|труп(ы|ов|а|у|ом|е|ами|ах)?|человек~|люд(и|ей|ям|ьми|ях)|мужчин~|женщин~|девушк~|парен~|парн(я|ю|ем|е|и|ей|ям|ями|ях)|жертв(а|у|ы|ой|е|ам|ами|ах)?|ребен~|ребенк~|стример~) (~ ){0,1}(разделан|разрублен|порублен|нарублен|освежеван|распилен)~", GORE),
+    (
+        "^(зарезал~|зарезать|зарежу|режут|резали|забил~|забивают|разделал~|разделывают|подвесил~|подвесили|\
+         освежевал~|потрошат|потрошил~|выпотрошил~|перерезали|перерезал~) (~ ){0,2}как (свинью|свиней|скот|\
+         скотину|барана|баранов|овец|овцу|тушу|туши|кабана|поросят|поросенка|цыплят)$",
+        GORE,
+    ),
+    ("^человеческ~ туш~", GORE),
+    // a people or a religion as animals ("мусульмане как козлы", "евреи свиньи")
+    (
+        "^(евре|жид|негр|черн|мусульман|кавказ|таджик|узбек|киргиз|казах|цыган|хохл|украин|москал|русск|русн|азиат|\
+         мигрант|гастарбайтер|беженц|чурок|чурк|хач|китайц|япон|корейц|вьетнам|геев|гомик|лесбиян|трансов|араб|\
+         христиан|католик|православн|буддист|индус|индийц|сикх|армян|азер|грузин|чечен|дагестан|турок|турк|поляк|\
+         пшек|литов|эстон|латыш|сирийц|афган|пакистан|палестин|израил|американц|пиндос|немц|татар|башкир|бурят|\
+         якут)~ (в виде|как|это|такие же|словно|будто) (~ )?(коз|козл|козел|верблюд|ишак|осл|скот|скотин|быдл|\
+         хряк|гиен|шакал|змей|змеи|клоп|клопы|пиявк|опарыш|глист|орк|павиан|бабуин|дикар|саранч|стервятник|\
+         грызун|дворняг|шавк|тарака|крыс|обезьян|свин|вш|паразит|насеком|животн|собак|черв|звер|макак|горилл|\
+         шимпанз|баран|тл|нелюд|недочеловек|твар)~",
+        HATE,
+    ),
+    (
+        "^(евре|жид|негр|мусульман|кавказ|таджик|узбек|киргиз|цыган|хохл|украин|москал|русн|азиат|мигрант|\
+         гастарбайтер|беженц|чурк|хач|китайц|араб|христиан|армян|азер|чечен|дагестан|пиндос)~ (козлы|козел|свиньи|\
+         свинья|крысы|крыса|обезьяны|обезьяна|тараканы|животные|скоты|скот|твари|тварь|черви|паразиты|гиены|шакалы|\
+         орки|нелюди|недолюди|недочеловеки|ишаки|ослы|бараны|макаки)$",
+        HATE,
+    ),
+    // suicide intent with a place or means ("я на крыше, хочу прыгнуть", "устал жить" + rails)
+    (
+        "^(хочу|хочется|собираюсь|готов~|сейчас|щас|пора|решил~) (~ ){0,1}(прыгнуть|спрыгнуть|сигануть|шагнуть|\
+         броситься|выпрыгнуть|прыгать)$",
+        HarmMood,
+    ),
+    (
+        "^(хочу|хочется|собираюсь|готов~|сейчас|щас|пора|решил~) (~ ){0,1}(прыгнуть|спрыгнуть|сигануть|шагнуть|\
+         броситься|выпрыгнуть) (с|из|под) (крыш|мост|окн|балкон|поезд|электричк|многоэтаж|высотк)~",
+        HARM,
+    ),
+    (
+        "^((хочу|хочется|собираюсь|готов~|сейчас|щас|пора|решил~) (~ ){0,1})?(прыгнуть|спрыгнуть|прыгать|шагнуть|\
+         броситься) (~ ){0,1}(с парашютом|в воду|в бассейн|в море|в речку|в реку|в озеро|на батуте|на батут|\
+         с тарзанкой|на тарзанке|в сугроб|в лужу|через|в высоту|в длину|до потолка|от счастья|от радости)~",
+        Allow,
+    ),
+    (
+        "^(мой|моя|мое|это мой|это моя|это мое|этот|эта|это) последн(ий|яя|ее) (донат|стрим|сообщение|рисунок|\
+         просьба|запись)$",
+        HarmMood,
+    ),
+    (
+        "^последн(ий|яя|ее) (донат|стрим|сообщение|рисунок|просьба|запись) (на|до|в|за|перед|этого|этой|сегодня|\
+         месяца|года|недели|стипендии|зарплаты|получки)~",
+        Allow,
+    ),
+    (
+        "^(всем|никому|всем вокруг) (плевать|пофиг|все равно|наплевать|не нужен|не нужна|не нужно|нет дела)( на меня| до \
+         меня)?$",
+        HarmMood,
+    ),
+    ("^(устал~|устала|надоело) от (всего|жизни|всех)$", HarmMood),
+    ("^(не могу|не хочу) (так |больше )?(жить|так больше)$", HarmMood),
+    ("^(незачем|нечем|не для чего|не для кого|не за чем) жить$", HarmMood),
+    (
+        "^(меня|я|себя|человек~|девушк~|парен~|парн(я|ю|ем|е|и)|стример~|мальчик~|девочк~|он|она) (~ ){0,1}на (крыше|\
+         краю крыши|краю моста|мосту|перилах|подоконнике|карнизе|парапете|рельсах|путях)$",
+        HarmMeans,
+    ),
+    (
+        "^(меня|я|себя|человек~|девушк~|парен~|парн(я|ю|ем|е|и)|стример~|мальчик~|девочк~|тело|он|она) (~ ){0,2}(на \
+         рельсах|на путях|перед поездом|перед электричкой|под поездом|под электричкой)$",
+        HarmMeans,
+    ),
+    (
+        "^(шрамы|шрамами|шрамов|шрамах|порезы|порезами|порезов|рубцы|рубцами|полосы|полосками|полоски) (~ ){0,3}\
+         (бедр|ляжк|запясть|предплечь)~",
+        HARM,
+    ),
+    ("^(кровоточащ|кровоточ|окровавленн|изрезанн|порезанн)~ (запясть|вен|предплечь)~", HARM),
+    ("^(запясть|вен)~ (~ ){0,1}(кровоточат|в крови|кровоточ~|изрезан~|порезан~)$", HARM),
+    // psychedelic and party drugs in slang ("на кислоте", "трипуем", "под мефом")
+    ("^(на|под) (кислоте|кислотой|экстази|мдма|лсд|мефе|мефом|спидах|спидами|кетамине|кетамином|амфетамине|амфетамином|\
+      солях|солью|кокаине|кокаином|веществами|наркотой|наркотиками|кайфом)$", DRUG),
+    (
+        "^под кайфом от (валерьянк|кошачьей мяты|мяты|музыки|жизни|счастья|победы|солнца|лета|отпуска|весны|\
+         котиков)~",
+        Allow,
+    ),
+    ("^трип(ую|уем|уете|ует|уют|овать|анул~|ануть|ует|уешь|ающ~)$", DRUG),
+    ("^(бэд|кислотн~|грибн~|психоделическ~) ?трип~", DRUG),
+    ("^(волшебн|магическ|галлюциногенн|псилоцибинов)~ гриб~", DRUG),
+    ("^(штырит|штырило|вштырило|вштырит|торкнуло|торкает|упороться|упоролись|упоремся|упоролся|упоролась)$", DrugHint),
+    ("^(трип|трипа|трипе)$", DrugHint),
+    ("^(роуд|роад|road) ?трип~", Allow),
+    // bombs and blasts among people ("взрывают автобус с людьми"), attacks on places of worship
+    (
+        "^(взрыва(ют|ет|ли|л|ла)|взорв(ал~|ать|ите|ем|ут|ет|у|али)|подрыва(ют|ет|ли)|подорв(ал~|ать|ут|ем|ите)|\
+         взрыв~) (~ ){0,1}(в |на |у )?(автобус~|троллейбус~|трамва~|поезд~|вагон~|самолет~|маршрутк~|тц|торгов~ \
+         центр~|школу|школе|больницу|больнице|детск~ сад~|остановк~|метро|вокзал~|аэропорт~|мечет~|церк~|синагог~|\
+         электричк~)$",
+        EXT,
+    ),
+    (
+        "^(сжечь|сожгите|сожжем|сожгем|жгите|жги|поджечь|подожгите|подожжем|подпалить|подпалите|спалить|спалите|спалим|\
+         взорвать|взорвите|взорвем|громить|громите|разгромить|разгромите|разнести|разнесите|разнесем) (все |всю |\
+         каждую |каждый |эту |этот |их |все их )?(мечет~|церк(овь|ви|вей|ви)|храм~|синагог~|молельн~|костел~)",
+        EXT,
+    ),
+    (
+        "^(бомб(а|у|ой|ы|е|ами)|взрывчатк~|взрывн~ устройств~|детонатор~|тротил~|гексоген~|самодельн~ бомб~|\
+         (пояс|поясе|поясом|жилет|жилете|жилетом|куртк~|рюкзак~) (~ )?(с|со) (проводами|взрывчаткой|детонатором|\
+         тротилом|бомбой))$",
+        Bomb,
+    ),
+    ("^(это|был~|было|была|просто|вообще|прям|ну|реально|не) бомба$", Allow), // slang: "it's great"
+    (
+        "^((в|на) (толпе|толпу|метро|вокзале|концерте|рынке|ярмарке|стадионе|параде|митинге|торговом центре|тц|\
+         аэропорту|автобусе|поезде|электричке|вагоне|самолете|остановке)|людн~ (мест|\
+         улиц|площад|торгов|рын|зал)~|(полн~|много|куча|толпа|толпы) людей)$",
+        Crowd,
+    ),
+    ("^(можем|надо|нужно|стоит|пора|давайте|хочу|хотим|будем) повторить$", Glorify),
+    ("^(повторим|повторить бы|еще раз бы|жаль (что )?мало|мало (им|их)|заслужили|туда им и дорога|аллах~ акбар)$", Glorify),
+    // a school shooting announced ("прихожу в школу с ружьём отца")
+    (
+        "^(прихожу|приду|пришел|пришла|иду|пойду|войду|захожу|зайду|заходит|приходит|принес~|принесу|приносит|\
+         пронес~|пронесу|пронести|пойдет|придет|явлюсь|заявлюсь) (~ ){0,2}в (школ|класс|универ|институт|колледж|\
+         техникум|лице|гимнази|столов|актов)~ (~ ){0,2}(с|со) (ружь|ружье|ружьем|автомат|пистолет|ствол|обрез|оружи|\
+         винтовк|дробовик|карабин|калаш|сайг)~",
+        EXT,
+    ),
+    (
+        "^(с|со) (ружь|ружье|ружьем|автомат|пистолет|стволом|обрез|оружием|винтовк|дробовик|карабин|калаш|сайг)~ \
+         (~ ){0,2}в (школу|класс|универ|институт|колледж|техникум|лицей|гимназию|столовую|актовый зал)$",
+        EXT,
+    ),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -722,6 +939,11 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^sext(ant|ans|et|on|uple)~$", Allow),
     ("^sexagen~$", Allow),
     ("^sexis(m|t|ts)$", Allow),
+    // names that contain the word: a cocktail, a TV series, a band
+    ("^sex on the beach (cocktail|cocktails|drink|drinks|shot|shots|mocktail)$", Allow),
+    ("^(cocktail|cocktails|drink|drinks|shot|shots|glass|glasses|mocktail|recipe) (~ ){0,2}sex on the beach$", Allow),
+    ("^sex and the city$", Allow),
+    ("^sex pistols$", Allow),
     ("^hentai$", SEX),
     ("^ecchi$", SEX),
     ("^ahegao$", SEX),
@@ -786,12 +1008,12 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^lewd~", SEX),
     ("^rap(e|es|ed|ist|ists|ing)$", SEX),
     ("^rapp~$", Allow), // rapped, rapping
-    ("^whore~", SEX),
-    ("^slut~", SEX),
-    ("^hooker(s)?$", SEX),
+    ("^whore~", SexWork),
+    ("^slut~", SexWork),
+    ("^hooker(s)?$", SexWork),
     ("^(rugby|the rugby) hooker~", Allow),
     ("hooker (throw~|in the scrum|in a scrum)", Allow),
-    ("^prostitut~", SEX),
+    ("^prostitut~", SexWork),
     ("^milf(s)?$", SEX),
     ("^anal(ly)?$", SEX),
     ("^anus$", SEX),
@@ -825,7 +1047,7 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(sixty ?nin(e|ing)|69ing)$", SEX),
     ("^reverse cowgirl~", SEX),
     ("^full frontal~", SEX),
-    ("^streetwalker~", SEX),
+    ("^streetwalker~", SexWork),
     ("^(give|gives|giving|gave|get|gets|getting|got) (~ ){0,3}(handy|hj|bj|beej|blowie)$", SEX),
     ("^dominatrix~", SEX),
     ("^rule ?34$", SEX),
@@ -1307,6 +1529,228 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(teacher|coach|uncle|stepdad|step dad|stepfather|older man|grown man|adult man|sugar daddy|daddy)$", AdultRole),
     ("^(in bed|in the same bed|on a date|dating|romance|lovers|couple|kissing|in love)$", Intimacy),
     ("^(she s|shes|she is|he s|hes|he is|aged|age|only|just|barely) ([1-9]{1}|1[0-7]{1})$", MinorContext),
+    // --- round 11: the families its misses belonged to, in more words than round 11 used ---
+    // sex named by a euphemism ("doing it in bed", "making love")
+    ("^(doing|do|did|does) it (~ ){0,1}(in bed|on the bed|in the back seat|on the couch|in the shower|like rabbits)$", SEX),
+    ("^(making|make|made|makes) love$", SEX),
+    ("^(doing the deed|doing the nasty|bumping uglies|knocking boots|getting it on|netflix and chill~)$", SEX),
+    ("^(if )?you know what i mean$", Innuendo),
+    ("^(make it|but make it|make her|make him) (naughty|kinky|lewd|nsfw|dirty)$", Innuendo),
+    // nudity without the word ("wearing nothing", "in her birthday suit")
+    (
+        "^(girl|girls|woman|women|lady|ladies|man|men|guy|guys|her|him|she|he|streamer|model|wife|girlfriend|gf|babe|\
+         milf|teacher|nurse|maid|sister|mom|stepmom|neighbor|neighbour) (~ ){0,2}(wearing (absolutely |literally )?\
+         nothing|with nothing on|in nothing but|wearing only a smile)",
+        SEX,
+    ),
+    ("^(in|wearing) (her|his|their|my) birthday suits?$", SEX),
+    ("^in the buff$", SEX),
+    ("^(unclothed|disrobed|disrobing|disrobes)$", SEX),
+    (
+        "^(in|wearing) (just|only|nothing but) (socks|an apron|a tie|heels|high heels|stockings|a smile|a towel|\
+         a bedsheet|a sheet)$",
+        Suggestive,
+    ),
+    // sex positions by number or slang ("in a 69", "scissoring", "kama sutra")
+    ("^(in|doing|do|did|does) (a |the )?69$", SEX),
+    (
+        "^(girls|women|lesbians|ladies|they|them|two|2) (~ ){0,1}(are )?(scissoring|tribbing|scissor each other)$",
+        SEX,
+    ),
+    ("^scissor(ing|s)? (position|each other|pose)~", SEX),
+    ("^(tribbing|tribadism)$", SEX),
+    ("^kama ?sutra~", SEX),
+    (
+        "^(missionary|doggy|doggie|cowgirl|reverse cowgirl|69|sixty nine|scissor|scissoring) (sex )?(position|\
+         positions|pose|poses|style)$",
+        SEX,
+    ),
+    // phallic food and emoji made anatomical ("the eggplant emoji but veiny")
+    (
+        "^(eggplant|aubergine|banana|cucumber|zucchini|courgette|sausage|hot dog|corn dog) (~ ){0,6}(veiny|veined|\
+         throbbing|erect|rock hard|with veins)$",
+        SEX,
+    ),
+    ("^(veiny|veined|throbbing|erect) (~ ){0,1}(eggplant|aubergine|banana|cucumber|zucchini|sausage)~", SEX),
+    // school grades as a word about children ("a middle school girl")
+    (
+        "^(middle|elementary|primary|junior high|high|grade|prep|grammar) school (girl|girls|boy|boys|kid|kids|student|\
+         students|cheerleader|cheerleaders|child|children|pupil|pupils)$",
+        MinorContext,
+    ),
+    (
+        "^(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th|\
+         10th) grade$",
+        MinorContext,
+    ),
+    ("^grade ([1-9]|10)$", MinorContext),
+    ("^junior high~", MinorContext),
+    ("^(schoolchild|schoolchildren|schoolkid|schoolkids|pupil|pupils)$", MinorContext),
+    ("^(kiss|kisses|kissed)$", Intimacy),
+    (
+        "^(kiss|kisses|kissed|kissing) (~ ){0,2}(on the (cheek|forehead|head|nose|hand)|goodnight|good night|\
+         goodbye)$",
+        Allow,
+    ),
+    // bodies crushed, smeared, minced ("splattered on the road")
+    (
+        "^(body|bodies|driver|drivers|pedestrian|pedestrians|biker|cyclist|man|woman|guy|person|people|kid|corpse|\
+         corpses|remains|brains|head|skull|organs|insides|guts|victim|victims) (~ ){0,3}(splattered|smeared|splatted|\
+         flattened|pancaked|squashed|splashed|sprayed|smashed) (across|over|on|all over|onto|along|against|into) \
+         (the )?(road|pavement|asphalt|wall|walls|tracks|street|sidewalk|windshield|highway|floor|concrete|ground)~",
+        GORE,
+    ),
+    (
+        "^(crushed|flattened|squashed|pulverized|pulverised|mangled) (human )?(body|bodies|corpse|corpses|skull|\
+         skulls|driver|pedestrian|torso|remains)$",
+        GORE,
+    ),
+    (
+        "^(body|bodies|man|men|woman|women|person|people|driver|pedestrian|victim|victims|guy|kid) (~ ){0,2}(turned|\
+         reduced|ground|crushed|minced) (into|to) (a )?(red |bloody )?(paste|mush|pulp|mincemeat|mince)$",
+        GORE,
+    ),
+    // butchery words applied to people ("a gutted body on a meat hook", "slaughtered like pigs")
+    (
+        "^(gutted|butchered|slaughtered|carved up|hacked up|disemboweled|disembowelled|eviscerated|quartered|\
+         filleted) (~ ){0,1}(body|bodies|man|men|woman|women|person|people|human|humans|corpse|corpses|guy|girl|boy|\
+         kid|kids|child|children|victim|victims|family|families|streamer|villagers|civilians|prisoner|prisoners)$",
+        GORE,
+    ),
+    (
+        "^(body|bodies|man|men|woman|women|person|people|human|humans|corpse|corpses|guy|girl|boy|victim|victims|\
+         streamer) (~ ){0,3}(on|from|onto|off) (a |the )?(meat ?hooks?|butcher s hooks?|butcher hooks?)$",
+        GORE,
+    ),
+    (
+        "^(butchering|butchered|slaughter|slaughters|slaughtering|slaughtered|gutting|gutted|gut|carve up|carving up|\
+         carves up|skinning|filleting|fillet) (~ ){0,2}(man|men|woman|women|person|people|human|humans|family|\
+         families|kid|kids|child|children|girl|girls|boy|boys|victim|victims|streamer|neighbor|neighbour|neighbors|\
+         neighbours|villagers|civilians|hostages|prisoners|body|bodies)$",
+        GORE,
+    ),
+    (
+        "^(slaughtered|butchered|killed|gutted|strung up|hung up|hanged|skinned|hanging|hung) like (pigs|pig|a pig|\
+         cattle|sheep|animals|livestock|hogs|meat|carcasses)$",
+        GORE,
+    ),
+    ("^human (carcass|carcasses|steak|steaks|sausage|sausages|jerky|stew|burger|burgers)$", GORE),
+    // a people or a religion as animals ("all muslims as goats")
+    (
+        "^(jew|jews|jewish people|blacks|black people|mexican|mexicans|muslim|muslims|arab|arabs|asian|asians|chinese|\
+         gays|gay people|lesbians|immigrant|immigrants|migrants|refugees|gypsies|roma|indians|hindus|sikhs|africans|\
+         trans people|latinos|russians|ukrainians|christians|catholics|buddhists|palestinians|israelis|turks|kurds|\
+         poles|romanians|irish|chechens|somalis|pakistanis|afghans) (as|are|are like|are all|look like|depicted as|\
+         drawn as) (a |an |all |some )?(~ )?(goat|goats|goatfucker~|camel|camels|donkey|donkeys|swine|\
+         cattle|livestock|hyena~|jackal~|snake~|serpent~|bug|bugs|leech~|maggot~|locust~|orc|orcs|baboon~|chimp~|\
+         chimpanzee~|gorilla~|beast~|savage~|mongrel~|mutt~|cow|cows|vulture~|rodent~|rat|rats|cockroach~|roach~|\
+         monkey~|ape|apes|pig|pigs|vermin|parasite~|animal~|insect~|dogs|lice|worms|subhuman~)$",
+        HATE,
+    ),
+    ("^goat ?fuck(er|ers)~", HATE),
+    ("^(camel jockey~|sand monkey~|dune coon~)$", HATE),
+    // suicide intent with a place or means ("me jumping off the bridge, i'm done")
+    (
+        "^(jump~|leap~) (off|from) (a |the |that |this )?(~ ){0,2}(bridge|roof|rooftop|building|ledge|skyscraper|\
+         balcony|tower|overpass)$",
+        HarmMeans,
+    ),
+    (
+        "^(me|myself|person|man|woman|girl|boy|guy|body|someone|streamer|him|her) (~ ){0,1}(lying |standing |sitting \
+         |waiting )?(on the (train |railway |railroad |subway )?tracks|in front of (a|the|an oncoming) (train|subway|\
+         metro))$",
+        HarmMeans,
+    ),
+    ("^(me|myself) (~ ){0,1}on (the|a) (roof|rooftop|ledge|bridge|edge of (the|a) roof)$", HarmMeans),
+    (
+        "^(i m done|im done|i am done|no one cares|nobody cares|nobody loves me|no one loves me|goodbye \
+         world|goodbye everyone|my last stream|my last donation|last donation ever|can t go on|cant go on|can t take it \
+         anymore|cant take it anymore|want to disappear|wanna disappear)$",
+        HarmMood,
+    ),
+    ("^(i )?(want|wanna|going|gonna) (to )?jump$", HarmMood),
+    (
+        "^(bleeding|bloody|slashed|slit|cut up|scarred|bandaged|sliced) (wrist|wrists|forearm|forearms|thigh|thighs|\
+         inner thigh|inner thighs)$",
+        HARM,
+    ),
+    ("^(wrist|wrists|forearms|veins) (bleeding|slit|slashed|cut open|sliced open|gushing)$", HARM),
+    (
+        "^(cuts|scars|slashes|razor cuts|cut marks|self harm scars) (~ ){0,2}(on|across|all over) (my|her|his|their|\
+         the) (thighs|wrists|forearms|inner thigh|inner thighs|arms)$",
+        HARM,
+    ),
+    // psychedelic and party drugs in slang ("a molly pill", "tripping balls", "a double cup of lean")
+    (
+        "^(molly|ecstasy|xtc|mdma|xanax|xan|perc|percocet|oxy|oxycontin) (pill|pills|tab|tabs|capsule|capsules|\
+         crystal|crystals|powder|bar|bars)$",
+        DRUG,
+    ),
+    ("^(acid|lsd) (tab|tabs|blotter|blotters|sheet|strip|square|squares)$", DRUG),
+    ("^pressed (pill|pills|bar|bars|xanax|percs|perc)$", DRUG),
+    ("^(tripping|trippin|trip|trips|tripped) balls$", DRUG),
+    ("^(peaking|coming up|rolling|rollin|tripping|trippin) on (acid|shrooms|lsd|molly|mdma|dmt|ketamine|k|e|x|2cb)$", DRUG),
+    ("^a?k ?hole~", DRUG), // "a k hole" is read as "ak hole"
+    ("^microdos~", DRUG),
+    ("^candy ?flip~", DRUG),
+    (
+        "^(double cup~|cup|cups|sip~|sipping|pour~|pouring) (~ ){0,1}(of )?(lean|purple drank|dirty sprite|codeine \
+         syrup)$",
+        DRUG,
+    ),
+    ("^(lean|drank) (cup|cups|bottle|bottles|sipper)$", DRUG),
+    (
+        "^(cup|cups|sip~|sipping|pour~|pouring) (~ ){0,1}(of )?lean (protein|meat|beef|chicken|turkey|muscle|body|\
+         cuisine|cut|cuts|shake|shakes|soup)~",
+        Allow,
+    ),
+    // bombs among people, attacks on places of worship, celebrating real attacks
+    (
+        "^(bomb|bombs|explosives|explosive (vest|vests|belt|belts|device|devices)|detonator|detonators|(stick|sticks|\
+         bundle) of dynamite|c4|c 4|ied|ieds|pipe ?bomb~|nail ?bomb~|(vest|belt|jacket|backpack|bag|coat) (~ ){0,1}(with|\
+         full of|of|strapped with) (wires|explosives|dynamite|a bomb|bombs|c4|a detonator|a timer|nails))$",
+        Bomb,
+    ),
+    ("^(bath|photo|glitter|seed|water|stink|cherry|f|truth|love|time|paint|color|colour) ?bombs?$", Allow),
+    ("^((is|was|s|are) (the|da) bomb|bomb (pop|pops|popsicle~))$", Allow), // slang: "it's great"
+    (
+        "^(crowded|crowd|crowds|full of people|rush hour|mall|subway|metro|train station|bus station|busy station|\
+         concert|stadium|festival|parade|marketplace|airport)$",
+        Crowd,
+    ),
+    (
+        "^(burn|torch|firebomb|bomb|blow up|raze|burn down) (~ ){0,1}(every|all|the|a|each|their|this|that|those|these|\
+         local|any)? ?(~ )?(mosque|mosques|church|churches|synagogue|synagogues|temple|temples|gurdwara|gurdwaras)$",
+        EXT,
+    ),
+    (
+        "^(attack|smash|destroy|raid|storm) (every|all|the|each|their|those|these|local|any)? ?(mosque|mosques|church|\
+         churches|synagogue|synagogues|gurdwara|gurdwaras)$",
+        EXT,
+    ),
+    (
+        "^(blow~ up|bomb|bombing|bombed) (a |the |this |that |every )?(~ ){0,1}(bus|buses|train|trains|subway|metro|\
+         plane|school|mall|crowd|market|station|airport|hospital)$",
+        EXT,
+    ),
+    (
+        "^(bring|bringing|brought|brings|take|taking|took|carry|carrying|sneak~) (a |an |my |his |her |the |their |\
+         dad s |my dad s |his dad s |her dad s |my father s |his father s |a loaded |a real )?(gun|guns|rifle|rifles|\
+         shotgun|pistol|ar ?15|ak ?47|glock|weapon|weapons) (~ ){0,1}(to|into) (school|class|campus|the school|my school|\
+         his school|her school|the classroom)$",
+        EXT,
+    ),
+    (
+        "^(walk~|show~ up|go|goes|going|went|come~|coming|head~|heading) (~ ){0,1}(into|to|in) (school|class|my school|\
+         the school|his school|the classroom|campus) with (a |my |his |her |dad s |my dad s |the |a loaded )?(gun|rifle|\
+         shotgun|pistol|ar ?15|ak ?47|glock|weapon)$",
+        EXT,
+    ),
+    (
+        "^((we|they|you) (can|should|will|could|gonna) do it again|good riddance|allahu? akbar|they got what they \
+         deserved)$",
+        Glorify,
+    ),
     // --- mild profanity ---
     ("^(god ?)?damn(it|n|ed)?$", Profanity),
     ("^dammit$", Profanity),

@@ -32,8 +32,8 @@
 //! * `rules` — the streamer's rules file (`ACTION PATTERN` per line).
 //! * this file — the verdict: whitelist first, then the worst category wins, and sexual or suggestive
 //!   content together with a word about children is always `minors`; signs that block only in pairs
-//!   (praise + an attack, a means + despair, two drug slang words, a suggestive act + a wink) are
-//!   combined here.
+//!   (praise + an attack, a bomb + a crowd, a means + despair, two drug slang words, a suggestive act + a
+//!   wink) are combined here; a word for someone who sells sex is `sexual` only if nothing else blocks.
 
 mod lexicon;
 mod mask;
@@ -97,7 +97,8 @@ impl Category {
     /// `minors` > `sexual` > `extremism` > `hate` > `gore` > `self_harm` > `drugs` > `doxxing` > `other`:
     /// sexual content with children is the worst; a call to kill a people (extremism) outranks the slur
     /// it is written with (hate); a glorified attack outranks its blood (gore); doxxing ranks below the
-    /// picture-content categories because it is about the words shown, not what is drawn.
+    /// picture-content categories because it is about the words shown, not what is drawn. (A word for
+    /// someone who sells sex is the one `sexual` sign that yields to every other category.)
     pub const ALL: [Category; 9] = [
         Category::Minors,
         Category::Sexual,
@@ -305,8 +306,11 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
     let (mut minor, mut suggestive) = (false, false);
     let (mut innuendo, mut adult, mut intimacy) = (false, false, false);
     let mut acts: Vec<&Hit> = Vec::new();
-    // Signs that block only in pairs: praise + attack, means + despair, two drug slang words.
-    let mut pairs: [Vec<&Hit>; 5] = Default::default();
+    // Words for someone who sells sex: `sexual` only when nothing else blocks.
+    let mut sex_work: Vec<&Hit> = Vec::new();
+    // Signs that block only in pairs: praise + attack, means + despair, two drug slang words, a bomb
+    // + a crowd.
+    let mut pairs: [Vec<&Hit>; 7] = Default::default();
     for h in hits {
         match h.effect {
             Effect::MinorContext => minor = true,
@@ -314,14 +318,28 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
             Effect::Innuendo => innuendo = true,
             Effect::SuggestiveAct => acts.push(h),
             Effect::AdultRole => adult = true,
-            Effect::Intimacy => intimacy = true,
-            Effect::Glorify | Effect::Violent | Effect::HarmMeans | Effect::HarmMood | Effect::DrugHint
+            Effect::Glorify
+            | Effect::Violent
+            | Effect::HarmMeans
+            | Effect::HarmMood
+            | Effect::DrugHint
+            | Effect::Bomb
+            | Effect::Crowd
+            | Effect::Intimacy
+            | Effect::SexWork
                 if allowed(h) => {}
+            Effect::Intimacy => intimacy = true,
+            Effect::SexWork => {
+                sex_work.push(h);
+                bad.push(h.letters.clone());
+            }
             Effect::Glorify => pairs[0].push(h),
             Effect::Violent => pairs[1].push(h),
             Effect::HarmMeans => pairs[2].push(h),
             Effect::HarmMood => pairs[3].push(h),
             Effect::DrugHint => pairs[4].push(h),
+            Effect::Bomb => pairs[5].push(h),
+            Effect::Crowd => pairs[6].push(h),
             Effect::Allow | Effect::NotSexual => {}
             Effect::Profanity | Effect::Block(_) | Effect::Hold if allowed(h) => {}
             Effect::Hold => counted.push(h),
@@ -350,6 +368,7 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     pair(hint_words >= 2, &[&pairs[4]], Category::Drugs);
+    pair(!pairs[5].is_empty() && !pairs[6].is_empty(), &[&pairs[5], &pairs[6]], Category::Extremism);
     // A suggestive thing with a wink is sexual; two suggestive acts are as good as one suggestive word.
     let two_acts = acts.iter().any(|a| acts.iter().any(|b| a.letters.end <= b.letters.start));
     if innuendo && (suggestive || !acts.is_empty()) {
@@ -357,10 +376,12 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
     }
     let blocks = |c: Category| paired.contains(&c) || counted.iter().any(|h| h.effect == Effect::Block(c));
     let sexualised = suggestive || innuendo || two_acts || (adult && intimacy);
-    let category = if minor && (sexualised || blocks(Category::Sexual)) {
+    let sex_work = !sex_work.is_empty();
+    let category = if minor && (sexualised || sex_work || blocks(Category::Sexual)) {
         Some(Category::Minors)
     } else {
-        Category::ALL.into_iter().find(|&c| blocks(c))
+        // A word for someone who sells sex is usually the insult, not the picture: any other category wins.
+        Category::ALL.into_iter().find(|&c| blocks(c)).or(sex_work.then_some(Category::Sexual))
     };
     let (verdict, deciding) = match category {
         Some(c) => (VerdictKind::Block, Effect::Block(c)),

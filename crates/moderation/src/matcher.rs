@@ -1,12 +1,20 @@
 //! The matcher: runs the compiled lexicon over a normalised text and says which letters matched what.
 //!
-//! The normalised text is laid out once per script as one line per word (`"нарисуй\nхуй\n"`), with the
-//! words the script does not apply to blanked out. A `RegexSet` finds which entries match at all (one
-//! pass of a lazy DFA over the line); only those entries are run again to find where.
+//! The normalised text is laid out once as one line per word (`"нарисуй\nхуй\n"`), then its
+//! alternative readings, in a one-byte alphabet (see [`Alphabet`]); each script blanks out the words
+//! it does not read. All entries of a script are one `RegexSet`, searched *anchored* at each word
+//! start (an entry that may begin inside a word is searched as "anything in this word, then the
+//! entry"): a search ends as soon as no entry can go on, so a word costs about its own length, and
+//! what the lazy DFA learns about a word is reused for that word in every text. Only the entries that
+//! matched are run again, alone, to find where.
+//!
+//! Up to round 11 the sets searched the whole line: the lazy DFA then combined the progress of phrases
+//! begun at different words, and never-seen texts spent most of their time building new DFA states
+//! (see the README's speed section).
 
 use std::ops::Range;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
 
 use crate::lexicon::Effect;
 use crate::normalize::{Normalized, Unit, Word, WILDCARD};
@@ -34,27 +42,152 @@ fn takes_wildcards(effect: Effect) -> bool {
     matches!(effect, Effect::Profanity | Effect::Block(_) | Effect::Hold)
 }
 
-/// The most memory the lazy DFA of one list may use. With the default (2 MiB) varied traffic keeps
-/// clearing the cache of the whole-list DFA and falling back to a slower engine: the corpus ran at
-/// 30,000 lines/s with 2 MiB and 240,000–340,000 lines/s with 8–32 MiB (the process's peak memory
-/// stayed at 34 MB in both).
+/// The most memory the lazy DFA of one set may use. With the default (2 MiB) varied traffic keeps
+/// clearing the cache and falling back to a slower engine: the corpus ran at 30,000 lines/s with 2 MiB
+/// and 240,000–340,000 lines/s with 8–32 MiB (round 8).
 const DFA_CACHE_LIMIT: usize = 16 << 20;
 
-/// How many single-word patterns (and how many phrase patterns) share one `RegexSet`.
-const WORD_CHUNK: usize = 300;
-const PHRASE_CHUNK: usize = 90;
+/// How many entries share one set in a list whose entries may all begin inside a word.
+const LOOSE_CHUNK: usize = 20;
+
+/// The one-byte alphabet the lists are matched in: ASCII as it is, the lowercase Cyrillic letters
+/// (`а`…`џ`) from `0x80`, every other character some pattern names (Greek and other look-alikes, `€`…)
+/// after them, and any other character as [`Alphabet::OTHER`]. Every letter is one byte, so the
+/// automata have no multi-byte paths (`[^\n]` is one state, not a UTF-8 decoder), which makes them
+/// smaller and their states fewer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Alphabet {
+    /// The characters besides ASCII and `а`…`џ` that some pattern names, sorted; `EXTRA + index`.
+    extra: Vec<char>,
+}
+
+impl Alphabet {
+    const CYRILLIC: u32 = 0x430; // а
+    const CYRILLIC_END: u32 = 0x460; // after џ
+    const EXTRA: usize = 0x80 + (Self::CYRILLIC_END - Self::CYRILLIC) as usize;
+    /// A character no pattern names: only `[^\n]` (`~`) matches it.
+    const OTHER: u8 = 0xFF;
+
+    /// The alphabet for these regex sources (as `pattern::compile` writes them).
+    fn new<'a>(sources: impl IntoIterator<Item = &'a String>) -> Result<Alphabet, PatternError> {
+        let mut extra: Vec<char> = sources
+            .into_iter()
+            .flat_map(|s| s.chars())
+            .filter(|&c| !c.is_ascii() && !(Self::CYRILLIC..Self::CYRILLIC_END).contains(&(c as u32)))
+            .collect();
+        extra.sort_unstable();
+        extra.dedup();
+        if Self::EXTRA + extra.len() > Self::OTHER as usize {
+            return Err(PatternError {
+                pattern: "(the whole list)".into(),
+                message: format!("{} different characters outside ASCII and Cyrillic are too many", extra.len()),
+            });
+        }
+        Ok(Alphabet { extra })
+    }
+
+    /// The byte that stands for `c`.
+    #[inline]
+    fn byte(&self, c: char) -> u8 {
+        let u = c as u32;
+        if u < 0x80 {
+            u as u8
+        } else if (Self::CYRILLIC..Self::CYRILLIC_END).contains(&u) {
+            (0x80 + u - Self::CYRILLIC) as u8
+        } else {
+            match self.extra.binary_search(&c) {
+                Ok(i) => (Self::EXTRA + i) as u8,
+                Err(_) => Self::OTHER,
+            }
+        }
+    }
+
+    /// A regex source (Unicode, as `pattern::compile` writes it) for the bytes of this alphabet.
+    fn translate(&self, source: &str) -> String {
+        let mut out = String::with_capacity(source.len() + 16);
+        out.push_str("(?-u)");
+        for c in source.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                out.push_str(&format!("\\x{:02X}", self.byte(c)));
+            }
+        }
+        out
+    }
+}
+
+/// A text laid out for the matchers: one line per word, then one per alternative reading, in the
+/// one-byte alphabet; each script blanks out the words it does not read.
+#[derive(Debug)]
+struct Layout {
+    bytes: Vec<u8>,
+    /// For every byte of `bytes`: the letter it stands for, or `NONE` for a word break.
+    letter_at: Vec<u32>,
+    /// Where each reading starts: the words, then each alternative reading alone, and the end. A match
+    /// must not run from one into the next ("kill" ending the words and "yourself" starting an
+    /// alternative are not a phrase).
+    regions: Vec<usize>,
+    /// Where each word and each alternative starts.
+    starts: Vec<usize>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Layout {
+    fn new(letters: &[Unit], words: &[Word], alternatives: &[Word], alphabet: &Alphabet) -> Layout {
+        let size = letters.len() + words.len() + alternatives.iter().map(|w| w.letters.len() + 1).sum::<usize>();
+        let mut layout = Layout {
+            bytes: Vec::with_capacity(size),
+            letter_at: Vec::with_capacity(size),
+            regions: Vec::with_capacity(alternatives.len() + 2),
+            starts: Vec::with_capacity(words.len() + alternatives.len()),
+        };
+        layout.regions.push(0);
+        for (n, w) in words.iter().chain(alternatives).enumerate() {
+            if n >= words.len() {
+                layout.regions.push(layout.bytes.len());
+            }
+            layout.starts.push(layout.bytes.len());
+            for k in w.letters.clone() {
+                layout.bytes.push(alphabet.byte(letters[k].ch));
+                layout.letter_at.push(k as u32);
+            }
+            layout.bytes.push(b'\n');
+            layout.letter_at.push(NONE);
+        }
+        layout.regions.push(layout.bytes.len());
+        layout
+    }
+}
+
+/// Whether a match of `pattern` could begin in a word that is blanked out (`~~~`): only by reading its
+/// blanks as "the rest of the word" and going on to the next word (`^~ …`, `^(~ ){0,2}…`), or with no
+/// letter at all, or with regex syntax of a custom rule (`.`, `[^…]`, `\…`). The lists have none.
+fn may_start_in_blank(pattern: &str) -> bool {
+    let rest = pattern.trim_start_matches(['^', '(']);
+    let any_char = ["\\w", "\\W", "\\d", "\\D", "\\s", "\\S", "\\p", "\\P", "\\X", "[^", "."];
+    rest.starts_with("~ ")
+        || any_char.iter().any(|a| pattern.contains(a))
+        || !pattern.chars().any(|c| c.is_alphanumeric())
+}
 
 /// The entries of one script, compiled.
 #[derive(Debug)]
 struct Compiled {
     script: Script,
-    /// The entries in a few sets (see `WORD_CHUNK`): which of them match anywhere; each set's members
-    /// are indices into `regexes`.
-    sets: Vec<(RegexSet, Vec<usize>)>,
+    /// Every entry, in one set searched anchored at each word start (a few for the letter-spaced list),
+    /// with the index of its first entry (member `i` is entry `first + i`).
+    sets: Vec<(RegexSet, usize)>,
     /// Each entry alone: where it matches.
     regexes: Vec<Regex>,
     effects: Vec<Effect>,
     rules: Vec<Option<usize>>,
+    /// Whether each entry names a digit itself (a match made only of digits counts only then).
+    numeric: Vec<bool>,
+    /// Whether some anchored entry may begin in a blanked-out word (see `may_start_in_blank`); if not,
+    /// those words are not searched.
+    blank_starts: bool,
 }
 
 /// A pattern the compiler refused, with the reason.
@@ -75,86 +208,93 @@ impl std::fmt::Display for PatternError {
 impl std::error::Error for PatternError {}
 
 impl Compiled {
-    fn new(script: Script, entries: &[Entry]) -> Result<Self, PatternError> {
-        let mut sources = Vec::with_capacity(entries.len());
-        let mut regexes = Vec::with_capacity(entries.len());
-        for e in entries {
-            let source = compile(&e.pattern, script, takes_wildcards(e.effect));
-            regexes.push(compile_one(&e.pattern, &source)?);
-            sources.push(source);
-        }
+    /// `sources`: each entry's regex as `pattern::compile` writes it for `script`.
+    fn new(script: Script, entries: &[Entry], sources: &[String], alphabet: &Alphabet) -> Result<Self, PatternError> {
+        let bytes: Vec<String> = sources.iter().map(|s| alphabet.translate(s)).collect();
+        let regexes = entries.iter().zip(&bytes).map(|(e, s)| compile_one(&e.pattern, s)).collect::<Result<_, _>>()?;
         let effects = entries.iter().map(|e| e.effect).collect();
         let rules = entries.iter().map(|e| e.rule).collect();
-        // Single-word patterns and phrase patterns go to different sets, and the phrases are cut into
-        // chunks: one lazy DFA over every entry has so many states that never-seen messages keep
-        // building new ones (1.7 times slower on them here), while every extra set is one more pass
-        // over each text (chunks of 50 cost typical messages 40 % more than chunks of 90).
-        let mut sets = Vec::new();
-        for phrase in [false, true] {
-            let members: Vec<usize> =
-                (0..entries.len()).filter(|&i| entries[i].pattern.contains(' ') == phrase).collect();
-            for chunk in members.chunks(if phrase { PHRASE_CHUNK } else { WORD_CHUNK }) {
-                let set = RegexSetBuilder::new(chunk.iter().map(|&i| &sources[i]))
+        let numeric = entries.iter().map(|e| e.pattern.chars().any(|c| c.is_ascii_digit())).collect();
+        // `\A`: a search from a word start (the haystack begins there) ends when no entry can go on. An
+        // entry that may begin inside a word (no `^`) is searched from the word start as "anything in
+        // this word, then the entry".
+        let anchored: Vec<String> = entries
+            .iter()
+            .zip(&bytes)
+            .map(|(e, b)| {
+                if e.pattern.starts_with('^') {
+                    format!("(?-u)\\A(?:{b})")
+                } else {
+                    format!("(?-u)\\A(?m:^[^\\n]*)(?:{b})")
+                }
+            })
+            .collect();
+        // A list whose entries may all begin anywhere in a word (the one for letter-spaced runs) is cut
+        // into chunks: one lazy DFA over all of them builds a state for nearly every letter it reads.
+        let chunk =
+            if entries.iter().any(|e| e.pattern.starts_with('^')) { anchored.len().max(1) } else { LOOSE_CHUNK };
+        let sets = anchored
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, sources)| {
+                let set = RegexSetBuilder::new(sources)
                     .dfa_size_limit(DFA_CACHE_LIMIT)
                     .build()
                     .map_err(|e| PatternError { pattern: "(the whole list)".into(), message: e.to_string() })?;
-                sets.push((set, chunk.to_vec()));
-            }
-        }
-        Ok(Compiled { script, sets, regexes, effects, rules })
+                Ok((set, k * chunk))
+            })
+            .collect::<Result<Vec<_>, PatternError>>()?;
+        let blank_starts = entries.iter().any(|e| may_start_in_blank(&e.pattern));
+        Ok(Compiled { script, sets, regexes, effects, rules, numeric, blank_starts })
     }
 
-    /// Adds the matches in `words` and `alternatives` (over `letters`) to `hits`; with
-    /// `long_spread_only`, looks only at long words that were spelled out letter by letter.
+    /// Adds the matches in `words` and `alternatives` (laid out in `layout`, over `letters`) to `hits`;
+    /// with `long_spread_only`, looks only at long words that were spelled out letter by letter.
     fn find(
         &self,
         letters: &[Unit],
+        layout: &Layout,
         words: &[Word],
         alternatives: &[Word],
         long_spread_only: bool,
         hits: &mut Vec<Hit>,
     ) {
-        let eligible = |w: &Word| {
+        let eligible = |n: usize, w: &Word| {
             (match self.script {
                 Script::Cyr => w.cyr,
                 Script::Lat => w.lat,
                 Script::Translit => w.latin,
-            }) && (!long_spread_only || (w.spread && w.letters.len() >= LONG_SPREAD))
+            }) && (!long_spread_only || (n < words.len() && w.spread && w.letters.len() >= LONG_SPREAD))
         };
-        if !words.iter().chain(alternatives).any(&eligible) {
+        let on: Vec<bool> = words.iter().chain(alternatives).enumerate().map(|(n, w)| eligible(n, w)).collect();
+        if !on.contains(&true) {
             return;
         }
-        let mut line = String::with_capacity(letters.len() * 2 + words.len());
-        // For every byte of `line`: the letter it belongs to, or NONE for a word break.
-        let mut letter_at: Vec<u32> = Vec::with_capacity(line.capacity());
-        const NONE: u32 = u32::MAX;
-        let alternatives = if long_spread_only { &[][..] } else { alternatives };
-        // Where each reading starts in `line`: the words, then each alternative reading alone. A match
-        // must not run from one into the next ("kill" ending the words and "yourself" starting an
-        // alternative are not a phrase).
-        let mut regions: Vec<usize> = Vec::with_capacity(alternatives.len() + 2);
-        regions.push(0);
+        // The words this script does not read are blanked out.
+        let mut line = layout.bytes.clone();
         for (n, w) in words.iter().chain(alternatives).enumerate() {
-            if n >= words.len() {
-                regions.push(line.len());
+            if !on[n] {
+                let at = layout.starts[n];
+                line[at..at + w.letters.len()].fill(b'~');
             }
-            let on = eligible(w);
-            for k in w.letters.clone() {
-                let c = if on { letters[k].ch } else { '~' };
-                line.push(c);
-                letter_at.extend(std::iter::repeat_n(k as u32, c.len_utf8()));
-            }
-            line.push('\n');
-            letter_at.push(NONE);
         }
-        regions.push(line.len());
-        for (set, members) in &self.sets {
-            let matched = set.matches(&line);
-            if matched.matched_any() {
-                for i in matched.iter() {
-                    self.locate(members[i], letters, &line, &letter_at, &regions, hits);
+        let mut found: Vec<usize> = Vec::new();
+        for (n, &at) in layout.starts.iter().enumerate() {
+            if !on[n] && !self.blank_starts {
+                continue;
+            }
+            let from_here = &line[at..];
+            // Most words start no entry: `is_match` answers that without building a match list.
+            for (set, first) in &self.sets {
+                if set.is_match(from_here) {
+                    found.extend(set.matches(from_here).iter().map(|i| first + i));
                 }
             }
+        }
+        found.sort_unstable();
+        found.dedup();
+        for i in found {
+            self.locate(i, letters, &line, &layout.letter_at, &layout.regions, hits);
         }
     }
 
@@ -164,12 +304,11 @@ impl Compiled {
         &self,
         i: usize,
         letters: &[Unit],
-        line: &str,
+        line: &[u8],
         letter_at: &[u32],
         regions: &[usize],
         hits: &mut Vec<Hit>,
     ) {
-        const NONE: u32 = u32::MAX;
         let effect = self.effects[i];
         for m in self.regexes[i].find_iter(line) {
             let region = regions.partition_point(|&r| r <= m.start());
@@ -186,6 +325,11 @@ impl Compiled {
             }
             let span = first as usize..last as usize + 1;
             if takes_wildcards(effect) {
+                // A number is a word only where the entry names digits ("^14 ?88$"): "36" is not "еб" nor
+                // "1515" "isis" in look-alikes.
+                if !self.numeric[i] && letters[span.clone()].iter().all(|u| u.ch.is_ascii_digit()) {
+                    continue;
+                }
                 let wild = letters[span.clone()].iter().filter(|u| u.ch == WILDCARD).count();
                 let real = span.len() - wild;
                 // "х*й", "f**k" count; "****" or "f***" could be anything.
@@ -212,6 +356,8 @@ pub(crate) struct Lexicon {
     /// The blocking entries without their word anchors, for long spelled-out runs only.
     cyr_unanchored: Compiled,
     lat_unanchored: Compiled,
+    /// The one-byte alphabet of all of them.
+    alphabet: Alphabet,
 }
 
 /// The blocking (and holding) entries of a list with `^` and `$` removed.
@@ -229,18 +375,43 @@ fn compile_one(pattern: &str, source: &str) -> Result<Regex, PatternError> {
 
 /// Checks that one pattern compiles for `script` (a streamer's rule, before the whole list is built).
 pub(crate) fn check_pattern(pattern: &str, script: Script) -> Result<(), PatternError> {
-    compile_one(pattern, &compile(pattern, script, true)).map(drop)
+    let source = compile(pattern, script, true);
+    let alphabet = Alphabet::new([&source])?;
+    compile_one(pattern, &alphabet.translate(&source)).map(drop)
+}
+
+/// The regex sources of `entries` for `script`.
+fn sources(entries: &[Entry], script: Script) -> Vec<String> {
+    entries.iter().map(|e| compile(&e.pattern, script, takes_wildcards(e.effect))).collect()
 }
 
 impl Lexicon {
     /// `translit`: the Russian entries (and translit-only ones) for the translit reading.
     pub(crate) fn new(cyr: &[Entry], lat: &[Entry], translit: &[Entry]) -> Result<Self, PatternError> {
+        let (cyr_loose, lat_loose) = (unanchored(cyr), unanchored(lat));
+        let lists = [
+            (Script::Cyr, cyr),
+            (Script::Lat, lat),
+            (Script::Translit, translit),
+            (Script::Cyr, &cyr_loose[..]),
+            (Script::Lat, &lat_loose[..]),
+        ];
+        let sources: Vec<Vec<String>> = lists.iter().map(|(script, list)| sources(list, *script)).collect();
+        let alphabet = Alphabet::new(sources.iter().flatten())?;
+        let mut compiled = lists
+            .iter()
+            .zip(&sources)
+            .map(|((script, list), sources)| Compiled::new(*script, list, sources, &alphabet))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        let mut next = || compiled.next().expect("one compiled list per script");
         Ok(Lexicon {
-            cyr: Compiled::new(Script::Cyr, cyr)?,
-            lat: Compiled::new(Script::Lat, lat)?,
-            translit: Compiled::new(Script::Translit, translit)?,
-            cyr_unanchored: Compiled::new(Script::Cyr, &unanchored(cyr))?,
-            lat_unanchored: Compiled::new(Script::Lat, &unanchored(lat))?,
+            cyr: next(),
+            lat: next(),
+            translit: next(),
+            cyr_unanchored: next(),
+            lat_unanchored: next(),
+            alphabet,
         })
     }
 
@@ -248,17 +419,62 @@ impl Lexicon {
     pub(crate) fn find(&self, norm: &Normalized) -> Vec<Hit> {
         let mut hits = Vec::new();
         let (letters, words, alternatives) = (&norm.letters[..], &norm.words[..], &norm.alternatives[..]);
-        self.cyr.find(letters, words, alternatives, false, &mut hits);
-        self.lat.find(letters, words, alternatives, false, &mut hits);
+        let layout = Layout::new(letters, words, alternatives, &self.alphabet);
+        self.cyr.find(letters, &layout, words, alternatives, false, &mut hits);
+        self.lat.find(letters, &layout, words, alternatives, false, &mut hits);
         if words.iter().any(|w| w.latin) {
             if let Some((words, alternatives)) = crate::translit::russian_reading(norm) {
-                self.translit.find(letters, &words, &alternatives, false, &mut hits);
+                self.translit.find(letters, &layout, &words, &alternatives, false, &mut hits);
             }
         }
         if words.iter().any(|w| w.spread && w.letters.len() >= LONG_SPREAD) {
-            self.cyr_unanchored.find(letters, words, alternatives, true, &mut hits);
-            self.lat_unanchored.find(letters, words, alternatives, true, &mut hits);
+            self.cyr_unanchored.find(letters, &layout, words, alternatives, true, &mut hits);
+            self.lat_unanchored.find(letters, &layout, words, alternatives, true, &mut hits);
         }
         hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alphabet_has_one_byte_per_character() {
+        let source = compile("^ху~", Script::Cyr, true);
+        let alphabet = Alphabet::new([&source]).unwrap();
+        assert_eq!(alphabet.byte('x'), b'x');
+        assert_eq!(alphabet.byte('а'), 0x80);
+        assert_eq!(alphabet.byte('я'), 0x80 + 31);
+        assert_ne!(alphabet.byte('χ'), Alphabet::OTHER, "a look-alike the pattern names has its own byte");
+        assert_eq!(alphabet.byte('🙂'), Alphabet::OTHER);
+        let re = Regex::new(&alphabet.translate(&source)).unwrap();
+        let bytes = |s: &str| s.chars().map(|c| alphabet.byte(c)).collect::<Vec<u8>>();
+        assert!(re.is_match(&bytes("xуйня🙂")) && re.is_match(&bytes("χуй")));
+        assert!(!re.is_match(&bytes("уха")));
+    }
+
+    #[test]
+    fn entries_are_found_from_word_starts_only_where_they_may_begin() {
+        let entry = |pattern: &str| Entry {
+            pattern: pattern.into(),
+            effect: Effect::Block(crate::Category::Other),
+            rule: None,
+        };
+        let lexicon = Lexicon::new(&[entry("^кот$"), entry("ху[йя]")], &[entry("^cat$")], &[]).unwrap();
+        let found = |text: &str| lexicon.find(&crate::normalize::normalize(text)).len();
+        assert_eq!(found("кот и котлета"), 1, "^кот$ is a whole word");
+        assert_eq!(found("нахуя"), 1, "an entry without ^ is found inside a word");
+        assert_eq!(found("a cat and a concatenation"), 1);
+        assert_eq!(found("котлета"), 0);
+    }
+
+    #[test]
+    fn blanked_words_are_searched_only_when_an_entry_could_start_there() {
+        assert!(!may_start_in_blank("^~страху~$"));
+        assert!(!may_start_in_blank("^(в )?латекс~"));
+        assert!(may_start_in_blank("^~ кот"));
+        assert!(may_start_in_blank("^(~ ){0,2}кот"));
+        assert!(may_start_in_blank("^.ot"));
     }
 }

@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The character that stands for a self-censored letter ("х*й", "f#ck").
 pub(crate) const WILDCARD: char = '*';
@@ -205,7 +205,8 @@ struct Piece {
 
 /// Normalises one text.
 pub(crate) fn normalize(text: &str) -> Normalized {
-    let chars: Vec<char> = text.chars().collect();
+    let mut chars: Vec<char> = Vec::with_capacity(text.len());
+    chars.extend(text.chars());
     let mut units: Vec<(Unit, Kind)> = Vec::with_capacity(chars.len());
     let mut buf = String::new();
     let mut i = 0;
@@ -213,6 +214,28 @@ pub(crate) fn normalize(text: &str) -> Normalized {
         let start = i;
         let base = chars[i];
         i += 1;
+        // ASCII and basic Cyrillic without a combining mark after them (nearly every character) are
+        // already NFKC and never invisible: lowercase and fold them directly.
+        if chars.get(i).is_none_or(|&c| !is_mark(c)) {
+            if base.is_ascii() {
+                let c = base.to_ascii_lowercase();
+                if let Some(f) = fold(c) {
+                    units.push((Unit { ch: f, orig: start..i }, kind_of(f)));
+                }
+                continue;
+            }
+            if ('\u{0400}'..='\u{045F}').contains(&base) {
+                let c = match base {
+                    'А'..='Я' => char::from_u32(base as u32 + 0x20).unwrap_or(base),
+                    '\u{0400}'..='\u{040F}' => char::from_u32(base as u32 + 0x50).unwrap_or(base),
+                    _ => base,
+                };
+                if let Some(f) = fold(c) {
+                    units.push((Unit { ch: f, orig: start..i }, kind_of(f)));
+                }
+                continue;
+            }
+        }
         while i < chars.len() && is_mark(chars[i]) {
             i += 1;
         }
@@ -220,27 +243,13 @@ pub(crate) fn normalize(text: &str) -> Normalized {
             continue;
         }
         let orig = start..i;
-        if i == start + 1 && base.is_ascii() {
-            let c = base.to_ascii_lowercase();
-            if let Some(f) = fold(c) {
-                units.push((Unit { ch: f, orig }, kind_of(f)));
-            }
-            continue;
-        }
-        // Basic Cyrillic letters are already NFKC: skip the normaliser (most of a Russian text).
-        if i == start + 1 && ('\u{0400}'..='\u{045F}').contains(&base) {
-            let c = match base {
-                'А'..='Я' => char::from_u32(base as u32 + 0x20).unwrap_or(base),
-                '\u{0400}'..='\u{040F}' => char::from_u32(base as u32 + 0x50).unwrap_or(base),
-                _ => base,
-            };
-            if let Some(f) = fold(c) {
-                units.push((Unit { ch: f, orig }, kind_of(f)));
-            }
-            continue;
-        }
         buf.clear();
-        buf.extend(chars[start..i].iter().copied().nfkc());
+        if is_nfkc_quick(chars[start..i].iter().copied()) == IsNormalized::Yes {
+            // Most other characters (punctuation, emoji, CJK) are NFKC already.
+            buf.extend(chars[start..i].iter().copied());
+        } else {
+            buf.extend(chars[start..i].iter().copied().nfkc());
+        }
         for c in buf.chars() {
             if is_invisible(c) {
                 continue;
@@ -273,7 +282,7 @@ pub(crate) fn normalize(text: &str) -> Normalized {
 
     // Cut into pieces of letters, remembering which separator came before each.
     let mut letters = Vec::with_capacity(units.len());
-    let mut pieces: Vec<Piece> = Vec::new();
+    let mut pieces: Vec<Piece> = Vec::with_capacity(units.len() / 2 + 1);
     let mut sep: Option<Kind> = None;
     let mut piece_start: Option<usize> = None;
     let mut gap = 0;
@@ -386,12 +395,19 @@ pub(crate) fn normalize(text: &str) -> Normalized {
     }
 
     let classify = |(r, spread): (Range<usize>, bool)| {
-        let ls = &letters[r.clone()];
-        let has_cyr = ls.iter().any(|u| is_cyrillic(u.ch));
-        let has_lat = ls.iter().any(|u| u.ch.is_ascii_alphabetic());
-        let other_letters = ls.iter().any(|u| !u.ch.is_ascii() && !is_cyrillic(u.ch) && u.ch.is_alphabetic());
-        let all_look_latin = ls.iter().all(|u| !is_cyrillic(u.ch) || looks_latin(u.ch));
-        let all_look_cyr = ls.iter().all(|u| is_cyrillic(u.ch) || looks_cyrillic(u.ch));
+        let (mut has_cyr, mut has_lat, mut other_letters, mut all_look_latin, mut all_look_cyr) =
+            (false, false, false, true, true);
+        for u in &letters[r.clone()] {
+            let c = u.ch;
+            if is_cyrillic(c) {
+                has_cyr = true;
+                all_look_latin &= looks_latin(c);
+            } else {
+                has_lat |= c.is_ascii_alphabetic();
+                other_letters |= !c.is_ascii() && c.is_alphabetic();
+                all_look_cyr &= looks_cyrillic(c);
+            }
+        }
         Word {
             cyr: has_cyr || all_look_cyr || other_letters,
             lat: has_lat || all_look_latin || other_letters,

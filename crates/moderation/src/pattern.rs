@@ -216,10 +216,14 @@ pub(crate) fn compile(pattern: &str, script: Script, wildcard: bool) -> String {
 }
 
 /// A pattern's character that is not a letter: a space is "next word, or none" (a word break after
-/// `~`, and `" ?"` says the same as `" "`), `~` the rest of the word, anything else regex syntax.
+/// `~` and before a gap of whole words `(~ )`, and `" ?"` says the same as `" "`), `~` the rest of
+/// the word, anything else regex syntax.
 fn push_separator(out: &mut String, chars: &[char], i: &mut usize, c: char) {
     match c {
-        ' ' if *i >= 2 && chars[*i - 2] == '~' => out.push_str("\\n"),
+        // Before `(~ )` the words end here: "^кот (~ ){0,1}засунули" must not read "котлету засунули".
+        ' ' if (*i >= 2 && chars[*i - 2] == '~') || chars[*i..].starts_with(&['(', '~', ' ', ')']) => {
+            out.push_str("\\n")
+        }
         ' ' => {
             out.push_str("\\n?");
             if chars.get(*i) == Some(&'?') {
@@ -342,6 +346,15 @@ mod tests {
         assert!(re("^ж[ао]п~").is_match("jopa") && re("^ж[ао]п~").is_match("zhopa"));
         assert!(re("^([1-9]{1}|1[0-7]{1}) ?(лет)$").is_match("13\nlet"));
         assert!(re("ху[йяеию]").is_match("ohuennogo"));
+    }
+
+    #[test]
+    fn a_gap_of_words_starts_at_a_word_break() {
+        let re = regex::Regex::new(&compile("^кот (~ ){0,1}засунули", Script::Cyr, true)).unwrap();
+        assert!(re.is_match("кот\nзасунули") && re.is_match("кот\nбыстро\nзасунули"));
+        assert!(!re.is_match("котлету\nзасунули"), "a gap must not start inside the first word");
+        let re = regex::Regex::new(&compile("^kill yourself$", Script::Lat, true)).unwrap();
+        assert!(re.is_match("killyourself"), "without a gap a space may still be left out");
     }
 
     #[test]

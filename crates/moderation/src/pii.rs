@@ -5,18 +5,26 @@
 //!   American `(555) 312-8840`, `+1 312 555 0198`; any `+CC` number of 7 digits or more); a passport
 //!   ("серия 4512 номер 836194"), SNILS (`123-456-789 01`), INN, US SSN or a card number.
 //! * **Together** (two different kinds of sign): a street address with a number ("ул. Ленина 5",
-//!   "1427 Elm Street"), a flat ("кв. 12", "apt 4"), a postcode ("LS6 2QR", "OH 45402"), a school and
-//!   class ("школа №43", "из 11Б"), a profile link or e-mail, a workplace ("works at"), and a call to
-//!   find or contact someone ("lives at", "живёт на", "go find her", "навестите её", "звоните ему",
-//!   "её вк"). One sign alone is ordinary: "221B Baker Street", "10 Downing Street", "email me at
-//!   cat@mail.com", "дом на улице Садовой".
+//!   "1427 Elm Street", and without the street word: "Ленина 8", "Profsoyuznaya 93"), a flat ("кв. 12",
+//!   "apt 4"), an entrance or door code ("подъезд 3", "код домофона 41К"), a postcode ("LS6 2QR",
+//!   "OH 45402"), a school and class ("школа №43", "из 11Б", "57 школа"), a profile link or e-mail, a
+//!   whose-page ("адрес училки", "страницу вк моей бывшей", "my ex's address"), a workplace ("works
+//!   at"), and a call to find, contact or shame someone ("go find her", "навестите её", "звоните ему",
+//!   "напишите ей", "идите к нему", "пусть все знают"). One sign alone is ordinary: "221B Baker
+//!   Street", "10 Downing Street", "email me at cat@mail.com", "дом на улице Садовой".
+//! * **Weaker signs** count only with a sign other than "lives at" or "go get him" (words that fiction
+//!   uses all the time): a person's full name written as a name ("Ольгу Седых", "Ирина Петровна", "Mark
+//!   Hudson": a common first name and a capitalised second word) and a QR code. "Ольгу Седых, найдите
+//!   её" blocks; "Иван Царевич живёт в сказке" and "draw John Wick, go get him" do not.
 //!
 //! Numbers that are not phone numbers stay allowed: years (1945, 2025), scores (3:2), prices (500 ₽,
 //! $19.99), resolutions (1920x1080), counts ("10 cats").
 
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 
 /// What one match says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +40,415 @@ enum Sign {
     Profile,
     Workplace,
     Call,
+    /// An entrance, a floor code or an intercom code ("подъезд 3", "код домофона 41").
+    Entrance,
+    /// A whose-page or whose-address ("адрес училки", "страницу вк моей бывшей", "my ex's address").
+    Whose,
+    /// A full name written as a name (weak: see `find`).
+    Name,
+    /// A QR code (weak: it is a link, but one that is drawn).
+    Qr,
+    /// "Lives at", "where X lives", "go get him": words that point at a person but that stories use
+    /// too; with a name or a QR code alone they are not enough.
+    Vague,
+}
+
+impl Sign {
+    /// Signs that block only together with one that is neither weak nor [`Sign::Vague`].
+    fn weak(self) -> bool {
+        matches!(self, Sign::Name | Sign::Qr)
+    }
+}
+
+/// Common Russian first names (and their short forms), as written; their case forms are the stem with
+/// one of `RU_ENDINGS` (see `name_forms`).
+const RU_NAMES: &[&str] = &[
+    "Анна",
+    "Аня",
+    "Ольга",
+    "Оля",
+    "Ирина",
+    "Ира",
+    "Елена",
+    "Лена",
+    "Наталья",
+    "Наташа",
+    "Татьяна",
+    "Таня",
+    "Светлана",
+    "Света",
+    "Юлия",
+    "Юля",
+    "Ксения",
+    "Ксюша",
+    "Дарья",
+    "Даша",
+    "Анастасия",
+    "Настя",
+    "Полина",
+    "Виктория",
+    "Вика",
+    "Екатерина",
+    "Катя",
+    "Мария",
+    "Маша",
+    "Алина",
+    "Алёна",
+    "Алена",
+    "Кристина",
+    "Валерия",
+    "Лера",
+    "Людмила",
+    "Люда",
+    "Галина",
+    "Галя",
+    "Вера",
+    "Надежда",
+    "Надя",
+    "Любовь",
+    "Люба",
+    "София",
+    "Софья",
+    "Соня",
+    "Ева",
+    "Елизавета",
+    "Лиза",
+    "Арина",
+    "Ульяна",
+    "Варвара",
+    "Варя",
+    "Валентина",
+    "Валя",
+    "Марина",
+    "Оксана",
+    "Яна",
+    "Евгения",
+    "Женя",
+    "Алиса",
+    "Диана",
+    "Карина",
+    "Милана",
+    "Вероника",
+    "Тамара",
+    "Зоя",
+    "Маргарита",
+    "Рита",
+    "Лариса",
+    "Нина",
+    "Инна",
+    "Алла",
+    "Жанна",
+    "Ангелина",
+    "Олеся",
+    "Александр",
+    "Саша",
+    "Алексей",
+    "Лёша",
+    "Леша",
+    "Андрей",
+    "Дмитрий",
+    "Дима",
+    "Сергей",
+    "Серёжа",
+    "Сережа",
+    "Иван",
+    "Ваня",
+    "Никита",
+    "Артём",
+    "Артем",
+    "Тёма",
+    "Максим",
+    "Макс",
+    "Денис",
+    "Кирилл",
+    "Михаил",
+    "Миша",
+    "Павел",
+    "Павл",
+    "Паша",
+    "Пётр",
+    "Петр",
+    "Петя",
+    "Игорь",
+    "Олег",
+    "Антон",
+    "Егор",
+    "Илья",
+    "Роман",
+    "Рома",
+    "Юрий",
+    "Юра",
+    "Николай",
+    "Коля",
+    "Константин",
+    "Костя",
+    "Евгений",
+    "Владимир",
+    "Вова",
+    "Володя",
+    "Влад",
+    "Владислав",
+    "Вадим",
+    "Тимур",
+    "Тимофей",
+    "Глеб",
+    "Ярослав",
+    "Станислав",
+    "Стас",
+    "Виктор",
+    "Витя",
+    "Виталий",
+    "Руслан",
+    "Георгий",
+    "Гоша",
+    "Валерий",
+    "Семён",
+    "Семен",
+    "Фёдор",
+    "Федор",
+    "Федя",
+    "Степан",
+    "Данил",
+    "Даниил",
+    "Данила",
+    "Матвей",
+    "Арсений",
+    "Богдан",
+    "Василий",
+    "Вася",
+    "Анатолий",
+    "Толя",
+    "Леонид",
+    "Лёня",
+    "Борис",
+    "Боря",
+    "Григорий",
+    "Гриша",
+    "Геннадий",
+    "Гена",
+    "Слава",
+    "Вячеслав",
+];
+
+/// Common English first names (not those that are also common words: Grace, Hope, Will, Bill…).
+const EN_NAMES: &[&str] = &[
+    "James",
+    "John",
+    "Robert",
+    "Michael",
+    "Mike",
+    "David",
+    "Richard",
+    "Joseph",
+    "Thomas",
+    "Tom",
+    "Charles",
+    "Christopher",
+    "Chris",
+    "Daniel",
+    "Dan",
+    "Matthew",
+    "Matt",
+    "Anthony",
+    "Tony",
+    "Mark",
+    "Steven",
+    "Steve",
+    "Paul",
+    "Andrew",
+    "Andy",
+    "Joshua",
+    "Josh",
+    "Kevin",
+    "Brian",
+    "Timothy",
+    "Tim",
+    "Edward",
+    "Jason",
+    "Jeffrey",
+    "Ryan",
+    "Jacob",
+    "Jake",
+    "Nicholas",
+    "Nick",
+    "Eric",
+    "Jonathan",
+    "Stephen",
+    "Justin",
+    "Scott",
+    "Brandon",
+    "Benjamin",
+    "Ben",
+    "Samuel",
+    "Sam",
+    "Gregory",
+    "Greg",
+    "Alexander",
+    "Alex",
+    "Patrick",
+    "Jack",
+    "Dennis",
+    "Tyler",
+    "Aaron",
+    "Adam",
+    "Nathan",
+    "Henry",
+    "Zachary",
+    "Zach",
+    "Peter",
+    "Kyle",
+    "Ethan",
+    "Noah",
+    "Jeremy",
+    "Keith",
+    "Sean",
+    "Austin",
+    "Dylan",
+    "Jordan",
+    "Bryan",
+    "Logan",
+    "Jesse",
+    "Derek",
+    "Travis",
+    "Trevor",
+    "Connor",
+    "Cody",
+    "Chad",
+    "Brad",
+    "Liam",
+    "Owen",
+    "Luke",
+    "Mason",
+    "Aiden",
+    "Jessica",
+    "Jess",
+    "Sarah",
+    "Karen",
+    "Lisa",
+    "Nancy",
+    "Betty",
+    "Sandra",
+    "Ashley",
+    "Kimberly",
+    "Kim",
+    "Emily",
+    "Donna",
+    "Michelle",
+    "Amanda",
+    "Melissa",
+    "Stephanie",
+    "Rebecca",
+    "Becky",
+    "Laura",
+    "Amy",
+    "Angela",
+    "Anna",
+    "Brenda",
+    "Emma",
+    "Nicole",
+    "Samantha",
+    "Katherine",
+    "Kate",
+    "Katie",
+    "Rachel",
+    "Megan",
+    "Hannah",
+    "Olivia",
+    "Victoria",
+    "Kelly",
+    "Lauren",
+    "Christina",
+    "Madison",
+    "Abigail",
+    "Sophia",
+    "Sophie",
+    "Natalie",
+    "Brittany",
+    "Chloe",
+    "Mia",
+    "Ava",
+    "Ella",
+    "Lily",
+    "Zoe",
+    "Lucy",
+    "Jenny",
+    "Jennifer",
+    "Jen",
+    "Heather",
+    "Tiffany",
+    "Kayla",
+    "Alexis",
+    "Taylor",
+    "Madeline",
+    "Isabella",
+    "Emilie",
+    "Stacy",
+    "Tracy",
+];
+
+/// The forms of the first names (a fast hash: the set is a fixed list).
+type Names = HashSet<String, BuildHasherDefault<crate::translit::Fx>>;
+
+/// The case endings of Russian first names after their stem ("Ольг-у", "Вов-ой", "Дениса", "Алексе-я").
+const RU_ENDINGS: &[&str] = &["а", "я", "у", "ю", "ы", "и", "е", "ой", "ей", "ою", "ею", "ом", "ем", "ью", "й", "ь"];
+
+/// Every form of the first names in `RU_NAMES` and `EN_NAMES`, as written (capitalised).
+fn name_forms() -> Names {
+    let mut forms: Names = EN_NAMES.iter().map(|n| n.to_string()).collect();
+    for name in RU_NAMES {
+        forms.insert(name.to_string());
+        let stem: String = match name.chars().last() {
+            Some('а' | 'я' | 'й' | 'ь') => name.chars().take(name.chars().count() - 1).collect(),
+            _ => name.to_string(),
+        };
+        for ending in RU_ENDINGS {
+            forms.insert(format!("{stem}{ending}"));
+        }
+    }
+    forms
+}
+
+/// The char ranges of full names in `text`: a first name from the lists, then (after spaces only) a
+/// capitalised word of three letters or more ("Ольгу Седых", "Ирина Петровна", "Mark Hudson").
+fn names(text: &str, forms: &Names) -> Vec<Range<usize>> {
+    let chars: Vec<char> = text.chars().collect();
+    // Letters, and a hyphen between letters ("Римский-Корсаков").
+    let in_word = |k: usize| {
+        chars[k].is_alphabetic()
+            || (chars[k] == '-'
+                && k > 0
+                && chars[k - 1].is_alphabetic()
+                && chars.get(k + 1).is_some_and(|c| c.is_alphabetic()))
+    };
+    let mut words: Vec<Range<usize>> = Vec::new();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k].is_alphabetic() {
+            let start = k;
+            while k < chars.len() && in_word(k) {
+                k += 1;
+            }
+            words.push(start..k);
+        } else {
+            k += 1;
+        }
+    }
+    let capitalised = |r: &Range<usize>| {
+        r.len() >= 3 && chars[r.start].is_uppercase() && chars[r.start + 1..r.end].iter().all(|c| !c.is_uppercase())
+    };
+    let mut found = Vec::new();
+    for pair in words.windows(2) {
+        let (first, second) = (&pair[0], &pair[1]);
+        let between = &chars[first.end..second.start];
+        if !between.is_empty()
+            && between.iter().all(|c| c.is_whitespace())
+            && capitalised(second)
+            && forms.contains(&chars[first.clone()].iter().collect::<String>())
+        {
+            found.push(first.start..second.end);
+        }
+    }
+    found
 }
 
 /// Each pattern's regex; the span that counts is capture group 1 when there is one.
@@ -108,76 +525,196 @@ const PATTERNS: &[(&str, Sign)] = &[
         Sign::Workplace,
     ),
     (
-        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])(lives? (?:at|on|in|near)|living (?:at|on)|where (?:[a-zA-Zа-яА-ЯёЁ]+ ){0,2}lives?|жив[её]т|живут|прожива[a-zA-Zа-яА-ЯёЁ]+|zhiv[eyo]t|zhivut|her address|his address|their address|home address|адрес (?:его|е[её]|их)|(?:его|е[её]|их) (?:адрес|номер|телефон|вк|вконтакте|инст[a-zA-Zа-яА-ЯёЁ]*|тг|телег[a-zA-Zа-яА-ЯёЁ]*|страниц[a-zA-Zа-яА-ЯёЁ]*|профил[a-zA-Zа-яА-ЯёЁ]*)|(?:go |come |let'?s )?(?:find|visit|dox+|swat|hunt down|track down|pay a visit to) (?:him|her|them|this (?:guy|girl|dude|kid|person))|go say hi|so we can (?:visit|find|see)|(?:call|text|spam|message|dm|harass) (?:him|her|them)|навест[a-zA-Zа-яА-ЯёЁ]+|приходите|приходи к|найдите|найди (?:его|е[её]|их)|вычисл[a-zA-Zа-яА-ЯёЁ]+|деанон[a-zA-Zа-яА-ЯёЁ]*|звоните|звони (?:ему|ей)|пишите (?:ему|ей)|пусть (?:ей|ему|им) (?:все )?(?:пишут|звонят)|prihodite|naidite|najdite|navestite|zvonite|pishite|where .{1,40} lives?|(?:let'?s |go )?(?:ddos|dox+|swat|raid|harass|spam) (?:him|her|them)|(?:ring|call|text) (?:him|her|them)|pay (?:him|her|them) a visit|(?:map|directions|route) to|карт[а-я]* до (?:дома|квартиры|подъезда)|разбейте|разбей|побейте|набейте|отпиздите|вломите|затрав[а-я]+|травите|давайте (?:его|е[её]|их))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])(her address|his address|their address|home address|адрес (?:его|е[её]|их)|(?:его|е[её]|их) (?:адрес|номер|телефон|вк|вконтакте|инст[a-zA-Zа-яА-ЯёЁ]*|тг|телег[a-zA-Zа-яА-ЯёЁ]*|страниц[a-zA-Zа-яА-ЯёЁ]*|профил[a-zA-Zа-яА-ЯёЁ]*)|(?:go |come |let'?s )?(?:find|visit|dox+|swat|hunt down|track down|pay a visit to) (?:him|her|them|this (?:guy|girl|dude|kid|person))|go say hi|so we can (?:visit|find|see)|(?:call|text|spam|message|dm|harass) (?:him|her|them)|навест[a-zA-Zа-яА-ЯёЁ]+|приходите|приходи к|найдите|найди (?:его|е[её]|их)|вычисл[a-zA-Zа-яА-ЯёЁ]+|деанон[a-zA-Zа-яА-ЯёЁ]*|звоните|звони (?:ему|ей)|пишите (?:ему|ей)|пусть (?:ей|ему|им) (?:все )?(?:пишут|звонят)|prihodite|naidite|najdite|navestite|zvonite|pishite|(?:let'?s |go )?(?:ddos|dox+|swat|raid|harass|spam) (?:him|her|them)|(?:ring|call|text) (?:him|her|them)|pay (?:him|her|them) a visit|(?:map|directions|route) to|карт[а-я]* до (?:дома|квартиры|подъезда)|разбейте|разбей|побейте|набейте|отпиздите|вломите|затрав[а-я]+|травите|давайте (?:его|е[её]|их)|напиши(?:те)? (?:ей|ему|им)|napishite (?:ey|ej|emu|im)|(?:идите|иди|сходите|сходи|зайдите|зайди|заходите|приходите|наведайтесь|езжайте|едьте|поезжайте|idite|shodite|zaydite|zajdite|zahodite|prihodite)\s+(?:к|k)\s+(?:нему|ней|ним|nemu|ney|nej|nim)|пусть (?:все|весь чат|чат|вся школа|весь класс|все вокруг|все его|все её|все ее) (?:знают|узнают|видят|увидят|пишут|звонят|приходят|придут)|pust vse (?:znayut|znajut|pishut|zvonyat)|расскажите всем|(?:о|за)?позорьте|опозорим|заспамьте|let (?:everyone|everybody|the whole school|chat|the world) know|expose (?:him|her|them)|tell (?:chat|everyone|everybody) to|(?:chat|everyone|y'?all) (?:can|should|go) (?:visit|find|text|call|message|dm|harass|raid)|so (?:chat|everyone|you guys|y'?all) can (?:visit|find|see|text|call|message)|make (?:him|her|them) famous|show up at (?:his|her|their) (?:house|door|place|home|work|school))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
         Sign::Call,
+    ),
+    (
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])(lives? (?:at|on|in|near)|living (?:at|on)|where (?:[a-zA-Zа-яА-ЯёЁ]+ ){0,2}lives?|жив[её]т|живут|прожива[a-zA-Zа-яА-ЯёЁ]+|zhiv[eyo]t|zhivut|where .{1,40} lives?|(?:go |come |let'?s )?get (?:him|her|them))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
+        Sign::Vague,
+    ),
+    // --- round 11: addresses without a street word, entrances, whose-pages, QR codes, "57 школа" ---
+    (
+        r"(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])([А-ЯЁ][а-яё]{2,}(?:ина|ына|ова|ёва|ева|ого|его|ая|яя)[\s,]+(?:д\.?\s*|дом\s+)?[0-9]{1,3}[а-я]?(?:/[0-9]{1,3})?)(?:[^0-9a-zA-Zа-яА-ЯёЁ]|$)",
+        Sign::Address,
+    ),
+    (
+        r"(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])([A-Z][a-z]{2,}(?:aya|aja|ova|eva|ina|yna|ogo|ego)[\s,]+(?:d\.?\s*|dom\s+)?[0-9]{1,3}[a-z]?(?:/[0-9]{1,3})?)(?:[^0-9a-zA-Zа-яА-ЯёЁ]|$)",
+        Sign::Address,
+    ),
+    (
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])((?:подъезд|подьезд|под'езд|podezd|podjezd|pod'ezd)[а-яa-z]*\.?\s*(?:№\s*)?[0-9]{1,2}|[0-9]{1,2}(?:-?(?:й|ий|ой))?\s+(?:подъезд|подьезд|podezd|podjezd)[а-яa-z]*|(?:код (?:домофона|подъезда|двери)|домофон[а-я]*|kod domofona|domofon|intercom code|door code|gate code)\s*:?\s*[0-9][0-9a-zа-я#*]*)",
+        Sign::Entrance,
+    ),
+    (
+        r"(?i)((?:адрес[а-я]*|номер[а-я]*|телефон[а-я]*|страниц[а-я]*|профил[а-я]*|аккаунт[а-я]*|акк|инст[а-я]*|adres[a-z]*|nomer[a-z]*|telefon[a-z]*|stranic[a-z]*|address|number|phone|page|profile|account|insta|instagram|ig)(?:\s+(?:в|на|v|na|in|on|of))?(?:\s+(?:вк|vk|инсте|инстаграме|тг|телеге|insta|ig|facebook|fb|tiktok|тиктоке))?\s+(?:(?:мо(?:ей|его|их)|нашей|нашего|этой|этого|moej|moey|moego|my|our|this|that)\s+)?(?:соседа|соседки|соседей|училки|учителя|учительницы|классухи|бывшей|бывшего|одноклассни[а-я]+|однокурсни[а-я]+|начальни[а-я]+|коллеги|стримерши|стримера|модера|модератора|sos[ea]da|sosedki|uchilki|uchitelya|byvshey|byvshej|byvshego|odnoklassni[a-z]+|neighbou?r|teacher|ex|ex-girlfriend|ex-boyfriend|boss|coworker|classmate|landlord|streamer|mod)(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$))",
+        Sign::Whose,
+    ),
+    (
+        r"(?i)((?:my|his|her|our) ex'?s (?:address|number|phone|house|home|insta|instagram|snap|snapchat|page|profile))",
+        Sign::Whose,
+    ),
+    (r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])(qr[\s-]*(?:код|code|kod)|кьюар[\s-]*код)", Sign::Qr),
+    (
+        r"(?i)(?:^|[^0-9])([0-9]{1,3}(?:-?(?:я|й|ая|ой))?\s+(?:школ[а-я]*|shkol[a-z]*|лице[а-я]*|гимнази[а-я]*))",
+        Sign::School,
     ),
 ];
 
-/// Words of the signs that need no digit, `@` or `/` (a workplace, a school, a profile): a text with none
-/// of these and no digit, `@` or `/` has no doxxing sign.
-const WORDLY_SIGNS: &str = "(?i)work|работа|учится|rabotaet|school|high|snap|insta|инст|вк|тг|телег|страниц|профил|tiktok|discord|twitter|facebook|адрес|address";
+/// The fewest digits of a phone or document number (a seven-digit local number; the patterns need more).
+const MIN_DIGITS_ALONE: usize = 7;
 
-/// The compiled doxxing patterns: the signs, and (run only when a sign was found) the calls to find or
-/// contact someone.
+/// Words of the signs that need no digit, `@` or `/` (a workplace, a school, a profile, a whose-page, a
+/// QR code): a text with none of these, no digit, `@` or `/`, and no two capitalised words in a row (a
+/// name) has no doxxing sign.
+const WORDLY_SIGNS: &str = "(?i)work|работа|учится|rabotaet|school|high|snap|insta|инст|вк|тг|телег|страниц|профил|tiktok|discord|twitter|facebook|адрес|address|номер|телефон|аккаунт|акк|adres|nomer|telefon|stranic|number|phone|page|profile|account|qr|кьюар";
+
+/// Addresses everyone knows from books, films and the news: never a sign ("draw Sherlock at 221B
+/// Baker Street").
+const FAMOUS_ADDRESSES: &[&str] = &[
+    "221b baker street",
+    "221 b baker street",
+    "4 privet drive",
+    "742 evergreen terrace",
+    "10 downing street",
+    "1600 pennsylvania avenue",
+    "1600 pennsylvania ave",
+    "12 grimmauld place",
+    "124 conch street",
+    "31 spooner street",
+    "308 negra arroyo lane",
+    "177a bleecker street",
+    "1640 riverside drive",
+    "бейкер-стрит 221б",
+    "бейкер стрит 221б",
+];
+
+/// Whether two words in a row start with a capital letter ("Ольгу Седых", "Mark Hudson").
+fn has_capitalised_pair(text: &str) -> bool {
+    let mut previous = false;
+    for word in text.split_whitespace() {
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        if capital && previous {
+            return true;
+        }
+        previous = capital && word.chars().all(char::is_alphabetic);
+    }
+    false
+}
+
+/// The compiled doxxing patterns: the signs (those that need a digit, `@` or `/`, and those that are
+/// words), the calls to find or contact someone (run only when a sign was found), and the first names.
 #[derive(Debug)]
 pub(crate) struct Pii {
-    signs: RegexSet,
+    /// Phone and document numbers: they need seven digits or more.
+    long: RegexSet,
+    numeric: RegexSet,
+    wordy: RegexSet,
     calls: RegexSet,
     wordly: Regex,
-    /// Indices into `PATTERNS` of the members of `signs` and `calls`.
-    sign_of: Vec<usize>,
+    /// Indices into `PATTERNS` of the members of `long`, `numeric`, `wordy` and `calls`.
+    long_of: Vec<usize>,
+    numeric_of: Vec<usize>,
+    wordy_of: Vec<usize>,
     call_of: Vec<usize>,
     regexes: Vec<Regex>,
+    names: Names,
 }
 
 impl Pii {
     pub(crate) fn new() -> Pii {
-        let (call_of, sign_of): (Vec<usize>, Vec<usize>) =
-            (0..PATTERNS.len()).partition(|&i| PATTERNS[i].1 == Sign::Call);
+        let (call_of, signs): (Vec<usize>, Vec<usize>) =
+            (0..PATTERNS.len()).partition(|&i| matches!(PATTERNS[i].1, Sign::Call | Sign::Vague));
+        // A sign whose pattern has a digit, `@` or `/` needs one in the text.
+        let (numeric_of, wordy_of): (Vec<usize>, Vec<usize>) =
+            signs.into_iter().partition(|&i| PATTERNS[i].0.contains("[0-9]") || PATTERNS[i].0.contains(['@', '/']));
+        let (long_of, numeric_of): (Vec<usize>, Vec<usize>) =
+            numeric_of.into_iter().partition(|&i| PATTERNS[i].1 == Sign::Alone);
+        // 16 MiB of lazy DFA per set, as for the word lists: with the default 2 MiB, never-seen texts
+        // kept clearing the cache.
         let set = |members: &[usize]| {
-            RegexSet::new(members.iter().map(|&i| PATTERNS[i].0)).expect("the doxxing patterns compile")
+            RegexSetBuilder::new(members.iter().map(|&i| PATTERNS[i].0))
+                .dfa_size_limit(16 << 20)
+                .build()
+                .expect("the doxxing patterns compile")
         };
         Pii {
-            signs: set(&sign_of),
+            long: set(&long_of),
+            numeric: set(&numeric_of),
+            wordy: set(&wordy_of),
             wordly: Regex::new(WORDLY_SIGNS).expect("the sign words compile"),
             calls: set(&call_of),
             regexes: PATTERNS.iter().map(|(p, _)| Regex::new(p).expect("a doxxing pattern compiles")).collect(),
-            sign_of,
+            names: name_forms(),
+            long_of,
+            numeric_of,
+            wordy_of,
             call_of,
         }
     }
 
     /// The char ranges of `text` that are doxxing: every sign when one of them stands alone or when
-    /// two different kinds of sign are present; nothing otherwise.
+    /// two different kinds of sign are present (a weak sign needs one that is neither weak nor vague);
+    /// nothing otherwise.
     pub(crate) fn find(&self, text: &str) -> Vec<Range<usize>> {
-        // Every sign but a workplace needs a digit, an `@` or a `/`; a call counts only with a sign.
-        if !text.bytes().any(|b| b.is_ascii_digit() || b == b'@' || b == b'/') && !self.wordly.is_match(text) {
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        let numeric = digits > 0 || text.bytes().any(|b| b == b'@' || b == b'/');
+        let wordy = self.wordly.is_match(text);
+        let names = if has_capitalised_pair(text) { names(text, &self.names) } else { Vec::new() };
+        if !numeric && !wordy && names.is_empty() {
             return Vec::new();
         }
-        let signs = self.signs.matches(text);
-        if !signs.matched_any() {
+        let mut found: Vec<usize> = Vec::new();
+        // The digit patterns also ran on wordy texts before they had their own set ("her school in
+        // Dayton OH").
+        if digits >= MIN_DIGITS_ALONE {
+            found.extend(self.long.matches(text).iter().map(|i| self.long_of[i]));
+        }
+        if numeric || wordy {
+            found.extend(self.numeric.matches(text).iter().map(|i| self.numeric_of[i]));
+        }
+        if wordy {
+            found.extend(self.wordy.matches(text).iter().map(|i| self.wordy_of[i]));
+        }
+        if found.is_empty() && names.is_empty() {
             return Vec::new();
         }
-        let mut found: Vec<usize> = signs.iter().map(|i| self.sign_of[i]).collect();
         found.extend(self.calls.matches(text).iter().map(|i| self.call_of[i]));
+        // Where each pattern matched (only the pattern's own regex knows); a famous address is no sign.
+        let spans_of = |i: usize| -> Vec<Range<usize>> {
+            self.regexes[i]
+                .captures_iter(text)
+                .filter_map(|c| c.get(1).or_else(|| c.get(0)))
+                .filter(|m| {
+                    PATTERNS[i].1 != Sign::Address
+                        || !FAMOUS_ADDRESSES.iter().any(|f| m.as_str().to_lowercase().contains(f))
+                })
+                .map(|m| {
+                    let start = text[..m.start()].chars().count();
+                    start..start + m.as_str().chars().count()
+                })
+                .collect()
+        };
         let mut kinds: Vec<Sign> = Vec::new();
-        let mut spans: Vec<Range<usize>> = Vec::new();
-        for i in found {
+        if !names.is_empty() {
+            kinds.push(Sign::Name);
+        }
+        for &i in &found {
             let sign = PATTERNS[i].1;
-            if !kinds.contains(&sign) {
+            if !kinds.contains(&sign) && (sign != Sign::Address || !spans_of(i).is_empty()) {
                 kinds.push(sign);
             }
-            for c in self.regexes[i].captures_iter(text) {
-                let Some(m) = c.get(1).or_else(|| c.get(0)) else { continue };
-                let start = text[..m.start()].chars().count();
-                spans.push(start..start + m.as_str().chars().count());
-            }
         }
-        if kinds.contains(&Sign::Alone) || kinds.len() >= 2 {
-            spans
-        } else {
-            Vec::new()
+        let strong: Vec<Sign> = kinds.iter().copied().filter(|k| !k.weak()).collect();
+        let weak = strong.len() < kinds.len();
+        if !(kinds.contains(&Sign::Alone) || strong.len() >= 2 || (weak && strong.iter().any(|&k| k != Sign::Vague))) {
+            return Vec::new();
         }
+        // Doxxing: every sign is starred.
+        let mut spans = names;
+        for i in found {
+            spans.extend(spans_of(i));
+        }
+        spans
     }
 }
 
@@ -237,8 +774,33 @@ mod tests {
             "из 11Б, школа №43, вот её вк vk.com/vika",
             "ul Sovetskaya 22 kv 5 Tver",
             "паспорт серия 4512 номер 836194",
+            "адрес училки: Ленина 8, подъезд 3, кв 41",
+            "narisuy adres soseda: Profsoyuznaya 93, idite k nemu",
+            "Mark Hudson, 27 Birch Lane, go get him",
         ] {
             assert!(doxx(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_name_or_a_qr_code_needs_a_sign_that_is_not_vague() {
+        for t in [
+            "нарисуй тётку Ольгу Седых, найдите её и напишите ей",
+            "нарисуй Вову Белова из 9Б",
+            "draw Jessica Turner from Columbus, go find her",
+            "QR-код на страницу вк моей бывшей",
+        ] {
+            assert!(doxx(t), "{t}");
+        }
+        for t in [
+            "нарисуй Ивана Царевича, который живёт в сказке",
+            "draw John Wick, go get him",
+            "draw Emma Stone on a red carpet",
+            "нарисуй QR-код на мой канал, кот живёт в коробке",
+            "draw Sherlock Holmes who lives at 221B Baker Street",
+            "draw John Watson at 221B Baker Street",
+        ] {
+            assert!(!doxx(t), "{t}");
         }
     }
 }

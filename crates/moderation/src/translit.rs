@@ -12,6 +12,7 @@
 //! * English signs: common English words ("the", "a", "of", "draw", "with"…).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::normalize::{Normalized, Word};
@@ -212,31 +213,52 @@ const RU_ENDINGS: &[(&str, usize)] = &[
     ("ju", 4),
 ];
 
+/// FxHash (rustc's): a fast hash for short keys. The sets are fixed lists, so nothing to defend against.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type WordSet = HashSet<&'static str, BuildHasherDefault<Fx>>;
+
 /// A list as a set, built once.
-fn set_of(
-    list: &'static [&'static str],
-    cell: &'static OnceLock<HashSet<&'static str>>,
-) -> &'static HashSet<&'static str> {
+fn set_of(list: &'static [&'static str], cell: &'static OnceLock<WordSet>) -> &'static WordSet {
     cell.get_or_init(|| list.iter().copied().collect())
 }
 
 fn is_english(word: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static SET: OnceLock<WordSet> = OnceLock::new();
     set_of(EN_WORDS, &SET).contains(word)
 }
 
 fn english_only(word: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static SET: OnceLock<WordSet> = OnceLock::new();
     set_of(EN_ONLY, &SET).contains(word)
 }
 
 fn russian_looking(word: &str) -> bool {
-    static RU: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    if word.contains("zh") || word.contains("shch") || word.get(1..).is_some_and(|rest| rest.contains("yu")) {
+    static RU: OnceLock<WordSet> = OnceLock::new();
+    // Byte by byte rather than `contains`/`ends_with`: this runs on every Latin word.
+    let b = word.as_bytes();
+    let pair = |k: usize, p: &[u8; 2]| b[k] == p[0] && b[k + 1] == p[1];
+    if (0..b.len().saturating_sub(1))
+        .any(|k| pair(k, b"zh") || (k > 0 && pair(k, b"yu")) || (pair(k, b"sh") && b[k + 2..].starts_with(b"ch")))
+    {
         return true;
     }
-    RU_ENDINGS.iter().any(|(end, min)| word.len() >= *min && word.ends_with(end))
-        || set_of(RU_WORDS, &RU).contains(word)
+    let ends_with =
+        |end: &str| end.len() <= b.len() && b[b.len() - end.len()..].iter().zip(end.as_bytes()).all(|(x, y)| x == y);
+    RU_ENDINGS.iter().any(|(end, min)| b.len() >= *min && ends_with(end)) || set_of(RU_WORDS, &RU).contains(word)
 }
 
 fn word_text(norm: &Normalized, w: &Word, buf: &mut String) {
@@ -244,53 +266,58 @@ fn word_text(norm: &Normalized, w: &Word, buf: &mut String) {
     buf.extend(norm.letters[w.letters.clone()].iter().map(|u| u.ch));
 }
 
-/// Whether the Latin words of `norm` should also be read as Russian in translit.
-pub(crate) fn reads_as_russian(norm: &Normalized) -> bool {
-    // Most texts have no Russian-looking Latin word: find one before counting anything else.
-    let mut buf = String::new();
-    let latin = || norm.words.iter().filter(|w| w.latin);
-    let ru_latin = latin()
-        .filter(|w| {
-            word_text(norm, w, &mut buf);
-            russian_looking(&buf)
-        })
-        .count();
-    if ru_latin == 0 {
-        return false;
+/// For a text that looks Russian, whether each word is a common English one (`Some(true)`), another
+/// Latin word (`Some(false)`) or not Latin (`None`); `None` for a text that does not look Russian.
+fn english_words(norm: &Normalized, buf: &mut String) -> Option<Vec<Option<bool>>> {
+    let (mut russian, mut english, mut cyrillic) = (0, 0, 0);
+    let mut of_words = Vec::with_capacity(norm.words.len());
+    for w in &norm.words {
+        if w.latin {
+            word_text(norm, w, buf);
+            let en = is_english(buf);
+            english += usize::from(en);
+            russian += usize::from(russian_looking(buf));
+            of_words.push(Some(en));
+        } else {
+            cyrillic +=
+                usize::from(norm.letters[w.letters.clone()].iter().any(|u| ('\u{0400}'..='\u{04FF}').contains(&u.ch)));
+            of_words.push(None);
+        }
     }
-    let cyrillic = norm
-        .words
-        .iter()
-        .filter(|w| {
-            !w.latin && norm.letters[w.letters.clone()].iter().any(|u| ('\u{0400}'..='\u{04FF}').contains(&u.ch))
-        })
-        .count();
-    let english = latin()
-        .filter(|w| {
-            word_text(norm, w, &mut buf);
-            is_english(&buf)
-        })
-        .count();
-    ru_latin + cyrillic >= english
+    // A Latin word that looks Russian, and Russian signs at least as many as English ones.
+    (russian > 0 && russian + cyrillic >= english).then_some(of_words)
+}
+
+/// Whether the Latin words of `norm` should also be read as Russian in translit.
+#[cfg(test)]
+pub(crate) fn reads_as_russian(norm: &Normalized) -> bool {
+    english_words(norm, &mut String::new()).is_some()
 }
 
 /// The words and alternative readings the translit reading runs on, when the text reads as Russian:
-/// its Latin words except common English ones ("her" is never read as хер, nor "other" as отхер).
+/// its Latin words except common English ones ("her" is never read as хер, nor "other" as отхер), and
+/// its numbers.
 pub(crate) fn russian_reading(norm: &Normalized) -> Option<(Vec<Word>, Vec<Word>)> {
-    if !reads_as_russian(norm) {
-        return None;
-    }
     let mut buf = String::new();
-    let mut keep = |w: &Word| {
+    let english = english_words(norm, &mut buf)?;
+    let mut keep = |w: &Word, english: Option<bool>| {
         let mut w = w.clone();
         if w.latin {
-            word_text(norm, &w, &mut buf);
-            w.latin = !is_english(&buf) && !english_only(&buf);
+            w.latin = match english {
+                Some(true) => false,
+                _ => {
+                    word_text(norm, &w, &mut buf);
+                    !english_only(&buf) && (english.is_some() || !is_english(&buf))
+                }
+            };
+        } else if norm.letters[w.letters.clone()].iter().all(|u| u.ch.is_ascii_digit()) {
+            // A number is part of the Russian text too ("v poze 69", "devochku 12 let").
+            w.latin = true;
         }
         w
     };
-    let words = norm.words.iter().map(&mut keep).collect();
-    let alternatives = norm.alternatives.iter().map(&mut keep).collect();
+    let words = norm.words.iter().zip(english).map(|(w, en)| keep(w, en)).collect();
+    let alternatives = norm.alternatives.iter().map(|w| keep(w, None)).collect();
     Some((words, alternatives))
 }
 
