@@ -2,24 +2,12 @@
 //! streamer's ceiling. What a viewer would notice: three flat colours come out as exactly those
 //! three, a gradient sky gets fewer bands than the whole budget but still reads as a gradient.
 
-use pixelize::color::delta_e76;
-use pixelize::synth::{corrupt, Corruption, Rng, Truth};
-use pixelize::{pixelize_auto, Options, PixelizeError};
+mod common;
 
-/// A 768² picture from 96² cell colours: ×8 nearest, then pixel noise (σ ≈ 3), as in tests/rich.rs.
-fn render(cells: &[[u8; 3]], seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(768 * 768 * 3);
-    for y in 0..768 {
-        for x in 0..768 {
-            let c = cells[(y / 8) * 96 + x / 8];
-            for v in c {
-                out.push((v as f32 + 3.0 * rng.gauss()).round().clamp(0.0, 255.0) as u8);
-            }
-        }
-    }
-    out
-}
+use common::render;
+use pixelize::color::delta_e76;
+use pixelize::synth::{corrupt, Corruption, Truth};
+use pixelize::{pixelize_auto, Options, PixelizeError};
 
 fn lerp(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
     [0, 1, 2].map(|k| (a[k] as f32 + (b[k] as f32 - a[k] as f32) * t).round() as u8)

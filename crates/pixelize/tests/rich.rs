@@ -2,25 +2,11 @@
 //! palette budget. What a viewer would notice: a sky becomes a few clean bands (not one flat area),
 //! a dark 1-cell outline stays an outline on a dark floor, a tiny bright eye keeps its colour.
 
-use pixelize::color::delta_e76;
-use pixelize::synth::Rng;
-use pixelize::{pixelize, Options};
+mod common;
 
-/// A 768² picture from 96² cell colours: ×8 nearest, then pixel noise (σ ≈ 3) so that every cell
-/// holds many near-duplicate colours, as a real render does.
-fn render(cells: &[[u8; 3]], seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(768 * 768 * 3);
-    for y in 0..768 {
-        for x in 0..768 {
-            let c = cells[(y / 8) * 96 + x / 8];
-            for v in c {
-                out.push((v as f32 + 3.0 * rng.gauss()).round().clamp(0.0, 255.0) as u8);
-            }
-        }
-    }
-    out
-}
+use common::render;
+use pixelize::color::delta_e76;
+use pixelize::{pixelize, Options};
 
 /// 96² cell colours from a painter function of (x, y).
 fn paint(f: impl Fn(usize, usize) -> [u8; 3]) -> Vec<[u8; 3]> {
