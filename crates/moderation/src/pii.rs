@@ -414,16 +414,13 @@ fn names(text: &str, forms: &Names) -> Vec<Range<usize>> {
     let chars: Vec<char> = text.chars().collect();
     // Letters, and a hyphen between letters ("Римский-Корсаков").
     let in_word = |k: usize| {
-        chars[k].is_alphabetic()
-            || (chars[k] == '-'
-                && k > 0
-                && chars[k - 1].is_alphabetic()
-                && chars.get(k + 1).is_some_and(|c| c.is_alphabetic()))
+        is_letter(chars[k])
+            || (chars[k] == '-' && k > 0 && is_letter(chars[k - 1]) && chars.get(k + 1).is_some_and(|&c| is_letter(c)))
     };
     let mut words: Vec<Range<usize>> = Vec::new();
     let mut k = 0;
     while k < chars.len() {
-        if chars[k].is_alphabetic() {
+        if is_letter(chars[k]) {
             let start = k;
             while k < chars.len() && in_word(k) {
                 k += 1;
@@ -434,7 +431,7 @@ fn names(text: &str, forms: &Names) -> Vec<Range<usize>> {
         }
     }
     let capitalised = |r: &Range<usize>| {
-        r.len() >= 3 && chars[r.start].is_uppercase() && chars[r.start + 1..r.end].iter().all(|c| !c.is_uppercase())
+        r.len() >= 3 && is_capital(chars[r.start]) && chars[r.start + 1..r.end].iter().all(|&c| !is_capital(c))
     };
     let mut found = Vec::new();
     for pair in words.windows(2) {
@@ -588,15 +585,28 @@ const FAMOUS_ADDRESSES: &[&str] = &[
     "бейкер стрит 221б",
 ];
 
+/// `char::is_alphabetic`, answered without a table lookup for Latin and Cyrillic.
+fn is_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || ('\u{0400}'..='\u{04FF}').contains(&c) || (!c.is_ascii() && c.is_alphabetic())
+}
+
+/// `char::is_uppercase`, answered without a table lookup for Latin and Cyrillic.
+fn is_capital(c: char) -> bool {
+    c.is_ascii_uppercase()
+        || ('\u{0400}'..='\u{042F}').contains(&c)
+        || (!c.is_ascii() && !('\u{0430}'..='\u{04FF}').contains(&c) && c.is_uppercase())
+}
+
 /// Whether two words in a row start with a capital letter ("Ольгу Седых", "Mark Hudson").
 fn has_capitalised_pair(text: &str) -> bool {
     let mut previous = false;
     for word in text.split_whitespace() {
-        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        let mut chars = word.chars();
+        let capital = chars.next().is_some_and(is_capital);
         if capital && previous {
             return true;
         }
-        previous = capital && word.chars().all(char::is_alphabetic);
+        previous = capital && chars.all(is_letter);
     }
     false
 }
