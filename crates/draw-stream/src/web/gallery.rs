@@ -16,19 +16,14 @@ use crate::app::App;
 /// `GET /gallery/items`: newest first, `id, donor, message` (masked), `amount, currency, shown_at,
 /// show_count`, and the `png` / `gif` URLs (fetched with the same token).
 pub async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>, ApiError> {
-    let dir = crate::gallery::dir(&app.settings.data_dir);
+    let data_dir = app.settings.data_dir.clone();
     let rows = app
         .journal
         .call(move |j| -> rusqlite::Result<Vec<crate::journal::Donation>> {
-            let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+            let items = crate::gallery::items(&data_dir).unwrap_or_default();
             let mut rows = Vec::new();
-            for e in entries.flatten() {
-                let name = e.file_name();
-                let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".png")).and_then(|n| n.parse::<i64>().ok())
-                else {
-                    continue;
-                };
-                if let Some(d) = j.get(id)? {
+            for item in items {
+                if let Some(d) = j.get(item.id)? {
                     if d.show_count > 0 {
                         rows.push(d);
                     }
