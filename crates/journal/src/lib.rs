@@ -691,12 +691,14 @@ impl Journal {
     /// is painted next even when the look-ahead is full of smaller ones (the screen waits for it).
     pub fn generation_allowed(&self, limit: usize) -> Result<bool> {
         let c = self.lock();
+        // Only the sort key of the next planned row (this runs on every turn of the generator).
         let sql = format!(
-            "SELECT {COLUMNS} FROM donations WHERE state = 'planned' AND working = 0 ORDER BY {QUEUE_ORDER} LIMIT 1"
+            "SELECT -bump, tier, turn, id FROM donations WHERE state = 'planned' AND working = 0 \
+             ORDER BY {QUEUE_ORDER} LIMIT 1"
         );
+        let next = c.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()?;
         // With nothing planned, the question is whether the look-ahead is full at all.
-        let next = c.query_row(&sql, [], row_to_donation).optional()?;
-        let (bump, tier, turn, id) = next.map_or((i64::MAX, i64::MAX, i64::MAX, i64::MAX), |n| n.queue_key());
+        let (bump, tier, turn, id): (i64, i64, i64, i64) = next.unwrap_or((i64::MAX, i64::MAX, i64::MAX, i64::MAX));
         let ahead: i64 = c.query_row(
             "SELECT COUNT(*) FROM donations WHERE state IN ('generated', 'ready') \
              AND (-bump, tier, turn, id) < (?1, ?2, ?3, ?4)",
