@@ -25,6 +25,12 @@
 //!
 //! Refusal and failure cards carry `card_pending = 1` until the stage has shown them once.
 
+mod incoming;
+
+pub use incoming::{
+    clean_text, parse_amount, parse_currency, validate, Incoming, Invalid, MAX_AMOUNT, MAX_DONOR_CHARS, MAX_MESSAGE_CHARS,
+};
+
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
