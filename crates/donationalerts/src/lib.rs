@@ -53,6 +53,8 @@
 //! * `supervisor` — [`run`]: the reconnect loop with backoff and jitter, down-time polling and the
 //!   "login needed" wait.
 //! * `oauth` — [`login`]: the authorization-code flow with a loopback callback.
+//! * `seam` — [`DonationAlerts`] on the service's source seam ([`source::DonationSource`]), with its
+//!   configuration section ([`KEYS`], [`KIND`]).
 //!
 //! # The sequence (see the crate README for the full table)
 //!
@@ -82,6 +84,7 @@ mod donation;
 mod error;
 mod limiter;
 mod oauth;
+mod seam;
 mod session;
 mod sink;
 mod status;
@@ -94,6 +97,7 @@ pub use config::{DaConfig, DaTuning};
 pub use donation::DaDonation;
 pub use error::IntakeError;
 pub use oauth::{authorize_url, login, login_with, LoginOptions, SCOPES};
+pub use seam::{incoming, DonationAlerts, KEYS, KIND, NAME};
 pub use sink::{DonationSink, SinkError};
 pub use status::IntakeStatus;
 pub use supervisor::run;

@@ -126,6 +126,7 @@ async fn health(State(app): State<Arc<App>>) -> Json<Value> {
         "paused": app.control.is_paused(),
         "hidden": app.control.is_hidden(),
         "intake": h.intake,
+        "sources": h.sources,
         "planner": app.planner.name(),
         "image_backend": app.backend.name(),
         "image_backend_problem": h.backend_problem,

@@ -42,14 +42,26 @@ impl StageControl {
     }
 }
 
-/// Intake status shown on `/health` and the HUD ("live", "reconnecting in 5 s", …).
+/// What `/health`, the HUD and the panel say about the service's parts.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
+    /// Every source's status, one line for the HUD ("Donation Alerts: live · Twitch: reconnecting in 5 s").
     pub intake: Option<String>,
+    /// Each configured source's status by name (`/health` `sources.<name>`).
+    pub sources: std::collections::BTreeMap<&'static str, crate::sources::SourceHealth>,
     /// What the image backend's start-up check found wrong, if anything.
     pub backend_problem: Option<String>,
     /// The image check's latest runs.
     pub image_check: ImageCheckHealth,
+}
+
+impl Health {
+    /// Records a source's status and rebuilds the HUD line.
+    pub fn set_source(&mut self, name: &'static str, line: crate::sources::SourceHealth) {
+        self.sources.insert(name, line);
+        let parts: Vec<String> = self.sources.values().map(|s| format!("{}: {}", s.label, s.status)).collect();
+        self.intake = Some(parts.join(" · "));
+    }
 }
 
 /// What `/health` and the panel say about the image check.

@@ -11,9 +11,6 @@ use std::time::Duration;
 
 use crate::draw_rules::{DrawRules, Fairness};
 
-/// Donation Alerts tokens saved by `draw-stream login donationalerts`, inside the data dir.
-pub const DA_TOKEN_FILE: &str = "donationalerts-token.json";
-
 /// Where a raw value came from, so errors can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -122,19 +119,6 @@ pub enum LogFormat {
 
 /// Every known key: name, default (None = unset), and a one-line description for docs and errors.
 pub const KEYS: &[(&str, Option<&str>, &str)] = &[
-    // Donation Alerts (original names)
-    (
-        "DA_WS_URL",
-        Some("https://centrifugo.donationalerts.com/connection/websocket"),
-        "Donation Alerts Centrifugo WebSocket",
-    ),
-    ("DA_API_BASE", Some("https://www.donationalerts.com/api/v1"), "Donation Alerts REST API base"),
-    ("DA_ACCESS_TOKEN", None, "Donation Alerts OAuth access token (or use `draw-stream login donationalerts`)"),
-    ("DA_USER_ID", None, "Donation Alerts numeric user id (optional; read from /user/oauth)"),
-    ("DA_REST_POLL_INTERVAL_SEC", Some("30"), "REST catch-up interval while the socket is down"),
-    ("DA_CLIENT_ID", None, "Donation Alerts OAuth application id (login, refresh)"),
-    ("DA_CLIENT_SECRET", None, "Donation Alerts OAuth application secret"),
-    ("DA_OAUTH_BASE", Some("https://www.donationalerts.com/oauth"), "Donation Alerts OAuth base URL"),
     ("QUEUE_MAX_SIZE", Some("32"), "How many waiting donations /queue and the HUD list (nothing is ever dropped)"),
     // LLM
     ("LLM_BACKEND", Some("ollama"), "ollama | llamacpp | vllm | tgi | openai | offline (no LLM at all)"),
@@ -282,6 +266,14 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("LOG_FORMAT", Some("text"), "text | json"),
 ];
 
+/// Every key: each source's section (from its crate, see [`crate::sources::KINDS`]), then the service's own.
+pub fn all_keys() -> impl Iterator<Item = (&'static str, Option<&'static str>, &'static str)> {
+    crate::sources::KINDS
+        .iter()
+        .flat_map(|k| k.keys.iter().map(|k| (k.name, k.default, k.doc)))
+        .chain(KEYS.iter().copied())
+}
+
 /// Raw string values by key, with their origin.
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig {
@@ -315,7 +307,7 @@ impl RawConfig {
     }
 
     fn read_env(&mut self, get: impl Fn(&str) -> Option<String>) {
-        for (key, _, _) in KEYS {
+        for (key, _, _) in all_keys() {
             if let Some(v) = get(key) {
                 self.values.insert(key, (v, Origin::Env));
             }
@@ -346,7 +338,7 @@ impl RawConfig {
         };
         for (k, v) in table {
             let upper = k.to_ascii_uppercase();
-            let Some((key, _, _)) = KEYS.iter().find(|(name, _, _)| *name == upper) else {
+            let Some((key, _, _)) = all_keys().find(|(name, _, _)| *name == upper) else {
                 let hint = suggest(&upper)
                     .map(|s| format!(" (did you mean `{}`?)", s.to_ascii_lowercase()))
                     .unwrap_or_default();
@@ -389,8 +381,8 @@ impl RawConfig {
 
 /// Closest known key by edit distance, for "did you mean".
 fn suggest(key: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .map(|(k, _, _)| (*k, edit_distance(k, key)))
+    all_keys()
+        .map(|(k, _, _)| (k, edit_distance(k, key)))
         .filter(|(_, d)| *d <= 3)
         .min_by_key(|(_, d)| *d)
         .map(|(k, _)| k)
@@ -412,14 +404,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The validated settings the service runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub da_ws_url: String,
-    pub da_api_base: String,
-    pub da_oauth_base: String,
-    pub da_access_token: Option<String>,
-    pub da_user_id: Option<i64>,
-    pub da_rest_poll_interval: Duration,
-    pub da_client_id: Option<String>,
-    pub da_client_secret: Option<String>,
+    /// The configured donation sources, built from their sections.
+    pub sources: crate::sources::Sources,
+    /// The sources' sections as set (for `login`); `Debug` shows only the keys.
+    pub source_values: SourceValues,
     pub queue_max_size: usize,
 
     pub planner: PlannerKind,
@@ -494,6 +482,23 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// The values of the sources' keys as the streamer set them. They hold tokens: `Debug` shows the keys only.
+#[derive(Clone, Default)]
+pub struct SourceValues(BTreeMap<&'static str, String>);
+
+impl fmt::Debug for SourceValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Settings {
+    /// A source key's value as the streamer set it (trimmed, never empty).
+    pub fn source_value(&self, key: &str) -> Option<String> {
+        self.source_values.0.get(key).cloned()
+    }
+}
+
 /// Typed reads over a [`RawConfig`] that collect every error instead of stopping.
 struct Reader<'a> {
     raw: &'a RawConfig,
@@ -505,7 +510,7 @@ impl Reader<'_> {
         if let Some((v, o)) = self.raw.values.get(key) {
             return (v.trim().to_owned(), o.clone());
         }
-        let default = KEYS.iter().find(|(k, _, _)| *k == key).and_then(|(_, d, _)| *d).unwrap_or("");
+        let default = all_keys().find(|(k, _, _)| *k == key).and_then(|(_, d, _)| d).unwrap_or("");
         (default.to_owned(), Origin::Default)
     }
 
@@ -776,21 +781,27 @@ impl Settings {
     pub fn from_raw(raw: &RawConfig, data_dir_override: Option<&Path>) -> Result<Settings, ConfigErrors> {
         let mut r = Reader { raw, errors: raw.errors.clone() };
 
-        let da_access_token = r.optional("DA_ACCESS_TOKEN");
-        let da_user_id = r.optional("DA_USER_ID").and_then(|v| match v.parse::<i64>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => {
-                r.err("DA_USER_ID", Origin::Env, format!("{v:?} is not a positive integer"));
-                None
-            }
-        });
-
         let data_dir = data_dir_of(raw, data_dir_override);
         let saved_rules = read_saved_draw_rules(&data_dir.join(DRAW_RULES_FILE), &mut r);
 
-        // A source is configured when Donation Alerts has a token (in the environment or from `login`).
-        let da_token_file = data_dir.join(DA_TOKEN_FILE);
-        let source_configured = da_access_token.is_some() || da_token_file.exists();
+        // Each source reads its own section; a source is configured when it has credentials
+        // (in the configuration, or a saved `login` in the data dir).
+        let source_values = SourceValues(
+            crate::sources::KINDS
+                .iter()
+                .flat_map(|k| k.keys)
+                .filter_map(|k| raw.get(k.name).map(|v| (k.name, v.to_owned())))
+                .collect(),
+        );
+        let lookup = |k: &str| source_values.0.get(k).cloned();
+        let source_configured = crate::sources::Sources::any_configured(&lookup, &data_dir);
+        let sources = crate::sources::Sources::build(&lookup, &data_dir).unwrap_or_else(|problems| {
+            for p in problems {
+                let origin = raw.values.get(p.key).map(|(_, o)| o.clone()).unwrap_or(Origin::Default);
+                r.err(p.key, origin, p.message);
+            }
+            crate::sources::Sources::default()
+        });
         let demo = r.boolean("DEMO").unwrap_or(!source_configured);
 
         let models_configured =
@@ -851,14 +862,8 @@ impl Settings {
         );
 
         let settings = Settings {
-            da_ws_url: r.url("DA_WS_URL"),
-            da_api_base: r.url("DA_API_BASE").trim_end_matches('/').to_owned(),
-            da_oauth_base: r.url("DA_OAUTH_BASE").trim_end_matches('/').to_owned(),
-            da_access_token,
-            da_user_id,
-            da_rest_poll_interval: r.seconds("DA_REST_POLL_INTERVAL_SEC", 1.0, 30.0),
-            da_client_id: r.optional("DA_CLIENT_ID"),
-            da_client_secret: r.optional("DA_CLIENT_SECRET"),
+            sources,
+            source_values,
             queue_max_size: r.parse("QUEUE_MAX_SIZE", 1usize, 100_000, 32),
             planner,
             llm_endpoint: r.url("LLM_ENDPOINT"),
@@ -1112,7 +1117,7 @@ mod docs {
     #[test]
     fn the_readme_documents_every_key_with_its_default() {
         let readme = include_str!("../../../README.md");
-        for (key, default, _) in super::KEYS {
+        for (key, default, _) in super::all_keys() {
             let row = readme.lines().find(|l| l.starts_with(&format!("| `{key}` |")));
             let row = row.unwrap_or_else(|| panic!("README configuration table lacks {key}"));
             match default {

@@ -1,132 +1,252 @@
-//! Donation sources beyond the API and the demo: Donation Alerts, when configured.
+//! The donation sources, listed in one place, and the journal as each one's sink.
 //!
-//! The `donationalerts` crate delivers every donation at least once, oldest first; the journal's
-//! `(source, source_id)` key makes that exactly once. The watermark lives in the journal too, so it
-//! moves in step with what was really committed.
+//! Every source implements [`source::DonationSource`] in its own crate, with its configuration
+//! section; [`KINDS`] is the one list the service reads. For each configured source the service runs
+//! it with a [`JournalSink`] (dedupe on `(source, source_id)`, its own watermark in the journal),
+//! shows its status in `/health` (`sources.<name>`), on the HUD and the panel, and — for sources that
+//! report back (Twitch redemptions) — settles its finished donations from the journal's outbox.
 
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use donationalerts::{DaConfig, DaDonation, DaTuning, DonationSink, IntakeStatus, SinkError};
+use source::{
+    ConfigProblem, Delivery, DonationSource, Incoming, Outcome, SettleError, Settlement, Sink, SinkError, SourceKind,
+    Status,
+};
 
 use crate::app::App;
 use crate::config::Settings;
-use crate::intake::{self, Incoming, MAX_MESSAGE_CHARS};
-use crate::journal::{FailedDonation, Source};
+use crate::intake::{self, MAX_MESSAGE_CHARS};
+use crate::journal::{FailedDonation, Source, State};
 
-const WATERMARK_KEY: &str = "donationalerts.watermark";
+/// Every kind of source the service knows. Adding a source = its crate + one line here.
+pub const KINDS: &[SourceKind] = &[donationalerts::KIND];
 
-/// The Donation Alerts settings, from the service settings.
-pub fn da_config(s: &Settings) -> DaConfig {
-    DaConfig {
-        ws_url: s.da_ws_url.clone(),
-        api_base: s.da_api_base.clone(),
-        oauth_base: s.da_oauth_base.clone(),
-        access_token: s.da_access_token.clone(),
-        user_id: s.da_user_id,
-        client_id: s.da_client_id.clone(),
-        client_secret: s.da_client_secret.clone(),
-        poll_interval: s.da_rest_poll_interval,
-        safety_net_interval: std::time::Duration::from_secs(300),
-        token_file: s.data_dir.join(crate::config::DA_TOKEN_FILE),
-        tuning: DaTuning::default(),
+/// The configured sources, built from their sections at start-up.
+#[derive(Clone, Default)]
+pub struct Sources(pub Vec<Arc<dyn DonationSource>>);
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|s| s.name().as_str())).finish()
     }
 }
 
-/// The journal as Donation Alerts' sink.
-struct JournalSink {
+impl Sources {
+    /// Builds every configured source; every bad key of every section is reported.
+    pub fn build(lookup: source::Lookup<'_>, data_dir: &Path) -> Result<Sources, Vec<ConfigProblem>> {
+        let mut built = Vec::new();
+        let mut problems = Vec::new();
+        for kind in KINDS {
+            match (kind.build)(lookup, data_dir) {
+                Ok(Some(s)) => built.push(s),
+                Ok(None) => {}
+                Err(p) => problems.extend(p),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Sources(built))
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Whether any source is configured (otherwise the service runs the demo).
+    pub fn any_configured(lookup: source::Lookup<'_>, data_dir: &Path) -> bool {
+        KINDS.iter().any(|k| (k.configured)(lookup, data_dir))
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.name().as_str()).collect()
+    }
+}
+
+/// The journal as one source's sink.
+pub struct JournalSink {
     app: Arc<App>,
+    source: Source,
+}
+
+impl JournalSink {
+    pub fn new(app: Arc<App>, source: Source) -> JournalSink {
+        JournalSink { app, source }
+    }
+
+    fn watermark_key(&self) -> String {
+        format!("{}.watermark", self.source.as_str())
+    }
+
+    /// Keeps a malformed donation visible as `failed` with the reason: never lost, never redelivered as new.
+    async fn keep_malformed(&self, d: Incoming, why: String) -> Result<Delivery, SinkError> {
+        let donor = d.donor.unwrap_or_default();
+        let masked = self.app.rules.moderator().check_donation(&donor, &d.message);
+        let failed = FailedDonation {
+            source: self.source,
+            source_id: d.source_id,
+            donor_masked: masked.donor_masked,
+            message_masked: masked.message.masked,
+            donor,
+            message: d.message,
+            reason: format!("malformed donation from {}: {why}", self.source.as_str()),
+        };
+        self.app
+            .journal
+            .call(move |j| j.insert_failed(&failed))
+            .await
+            .map_err(|e| SinkError::new(format!("journal: {e}")))?;
+        Ok(Delivery::Malformed)
+    }
 }
 
 #[async_trait]
-impl DonationSink for JournalSink {
-    async fn deliver(&self, d: DaDonation) -> Result<(), SinkError> {
-        let id = d.id;
+impl Sink for JournalSink {
+    async fn deliver(&self, mut d: Incoming) -> Result<Delivery, SinkError> {
+        if d.source != self.source {
+            return Err(SinkError::new(format!(
+                "{} delivered a donation of {}",
+                self.source.as_str(),
+                d.source.as_str()
+            )));
+        }
         // A message over the limit is cut, not refused: the donor paid, the request stays.
-        let message: String = d.message.chars().take(MAX_MESSAGE_CHARS).collect();
-        let incoming = Incoming {
-            source: Source::DONATION_ALERTS,
-            source_id: id.to_string(),
-            donor: d.donor.clone(),
-            message,
-            amount: d.amount.clone(),
-            currency: d.currency.clone(),
-            amount_user: d.amount_in_user_currency.clone(),
-            message_type: d.message_type.clone(),
-        };
-        match intake::admit(&self.app, incoming, true).await {
-            Ok(Ok(_)) => Ok(()),
+        d.message = d.message.chars().take(MAX_MESSAGE_CHARS).collect();
+        match intake::admit(&self.app, d.clone(), true).await {
+            Ok(Ok(inserted)) if inserted.new => Ok(Delivery::New),
+            Ok(Ok(_)) => Ok(Delivery::Duplicate),
             Ok(Err(invalid)) => {
-                // Malformed at the source (e.g. no usable amount): keep it visible, never lose it.
-                tracing::warn!(donation_alerts_id = id, error = %invalid, "malformed Donation Alerts donation");
-                let reason = format!("malformed donation from Donation Alerts: {invalid}");
-                let donor = d.donor.unwrap_or_default();
-                let message: String = d.message.chars().take(MAX_MESSAGE_CHARS).collect();
-                let masked = self.app.rules.moderator().check_donation(&donor, &message);
-                let failed = FailedDonation {
-                    source: Source::DONATION_ALERTS,
-                    source_id: id.to_string(),
-                    donor_masked: masked.donor_masked,
-                    message_masked: masked.message.masked,
-                    donor,
-                    message,
-                    reason,
-                };
-                self.app
-                    .journal
-                    .call(move |j| j.insert_failed(&failed))
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| SinkError::new(format!("journal: {e}")))
+                tracing::warn!(source = self.source.as_str(), source_id = %d.source_id, error = %invalid, "malformed donation");
+                self.keep_malformed(d, invalid.to_string()).await
             }
             Err(e) => Err(SinkError::new(format!("journal: {e}"))),
         }
     }
 
-    async fn load_watermark(&self) -> Result<Option<i64>, SinkError> {
-        let v =
-            self.app.journal.call(|j| j.meta_get(WATERMARK_KEY)).await.map_err(|e| SinkError::new(e.to_string()))?;
-        Ok(v.and_then(|s| s.parse().ok()))
+    async fn load_watermark(&self) -> Result<Option<String>, SinkError> {
+        let key = self.watermark_key();
+        self.app.journal.call(move |j| j.meta_get(&key)).await.map_err(|e| SinkError::new(e.to_string()))
     }
 
-    async fn store_watermark(&self, id: i64) -> Result<(), SinkError> {
-        self.app
-            .journal
-            .call(move |j| j.meta_set(WATERMARK_KEY, &id.to_string()))
-            .await
-            .map_err(|e| SinkError::new(e.to_string()))
+    async fn store_watermark(&self, value: &str) -> Result<(), SinkError> {
+        let (key, value) = (self.watermark_key(), value.to_owned());
+        self.app.journal.call(move |j| j.meta_set(&key, &value)).await.map_err(|e| SinkError::new(e.to_string()))
     }
 }
 
-/// Starts the configured sources on `tasks`.
+/// A source's line in `/health` `sources.<name>` and on the HUD.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceHealth {
+    pub label: &'static str,
+    pub status: String,
+    pub live: bool,
+}
+
+/// Starts every configured source on `tasks`: its run loop, its status, and its settlements.
 pub fn spawn(app: &Arc<App>, tasks: &mut tokio::task::JoinSet<()>) {
-    let cfg = da_config(&app.settings);
-    if !cfg.is_configured() {
-        return;
-    }
-    let (tx, mut rx) = tokio::sync::watch::channel(IntakeStatus::Connecting);
-    let sink: Arc<dyn DonationSink> = Arc::new(JournalSink { app: app.clone() });
-    let shutdown = app.shutdown.clone();
-    tasks.spawn(async move {
-        if let Err(e) = donationalerts::run(cfg, sink, tx, shutdown).await {
-            tracing::error!(error = %e, "Donation Alerts intake stopped");
+    for src in app.settings.sources.0.iter().cloned() {
+        let name = src.name().as_str();
+        let (tx, mut rx) = tokio::sync::watch::channel(Status::Connecting);
+        let sink: Arc<dyn Sink> = Arc::new(JournalSink::new(app.clone(), src.name()));
+        let shutdown = app.shutdown.clone();
+        let label = src.label();
+        let runner = src.clone();
+        tasks.spawn(async move {
+            if let Err(e) = runner.run(sink, tx, shutdown).await {
+                tracing::error!(source = name, error = %e, "{label} intake stopped");
+            }
+        });
+        let status_app = app.clone();
+        tasks.spawn(async move {
+            loop {
+                let status = *rx.borrow_and_update();
+                let line = SourceHealth { label, status: status.to_string(), live: status.is_live() };
+                status_app.health.write().unwrap_or_else(|p| p.into_inner()).set_source(name, line);
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        if src.settles() {
+            let app = app.clone();
+            tasks.spawn(async move { settle_loop(app, src).await });
         }
-    });
-    let app = app.clone();
-    tasks.spawn(async move {
-        loop {
-            let text = format!("Donation Alerts: {}", *rx.borrow_and_update());
-            app.health.write().unwrap_or_else(|p| p.into_inner()).intake = Some(text);
-            if rx.changed().await.is_err() {
+    }
+}
+
+/// How a finished state is reported to the platform.
+fn outcome(state: State) -> Outcome {
+    match state {
+        State::Shown => Outcome::Drawn,
+        State::Refused => Outcome::Refused,
+        State::Ignored => Outcome::Ignored,
+        State::Cleared | State::Skipped => Outcome::Cleared,
+        _ => Outcome::Failed,
+    }
+}
+
+/// Tells the platform how each finished donation ended, from the journal's outbox: at least once,
+/// in order, retried with backoff; a crash before the answer was recorded means telling it again.
+async fn settle_loop(app: Arc<App>, src: Arc<dyn DonationSource>) {
+    let name = src.name();
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let rows = match app.journal.call(move |j| j.unsettled(name, 50)).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(source = name.as_str(), error = %e, "cannot read finished donations to settle");
+                Vec::new()
+            }
+        };
+        let mut retry = false;
+        for row in &rows {
+            let s = Settlement {
+                source_id: row.source_id.clone(),
+                message_type: row.message_type.clone(),
+                outcome: outcome(row.state),
+            };
+            let note = match src.settle(&s).await {
+                Ok(()) => format!("{:?}", s.outcome).to_lowercase(),
+                Err(SettleError::Permanent(why)) => {
+                    tracing::warn!(source = name.as_str(), donation = row.id, reason = %why, "cannot settle; giving up");
+                    format!("not settled: {why}")
+                }
+                Err(SettleError::Retry(why)) => {
+                    tracing::info!(source = name.as_str(), donation = row.id, reason = %why, "settlement retried later");
+                    retry = true;
+                    break;
+                }
+            };
+            let id = row.id;
+            if let Err(e) = app.journal.call(move |j| j.mark_settled(id, &note)).await {
+                tracing::warn!(source = name.as_str(), donation = id, error = %e, "settled, but cannot record it");
+                retry = true;
                 break;
             }
         }
-    });
+        let wait = if retry {
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+            backoff
+        } else {
+            backoff = Duration::from_secs(1);
+            if rows.len() == 50 {
+                continue;
+            }
+            // An indexed look at the outbox: cheap enough to keep "fulfilled once drawn" within seconds.
+            Duration::from_secs(2)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = app.shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// `draw-stream login donationalerts`.
 pub async fn login(s: &Settings, open_browser: bool, port: u16) -> anyhow::Result<()> {
-    let cfg = da_config(s);
+    let cfg = donationalerts::DaConfig::from_section(&|k: &str| s.source_value(k), &s.data_dir).map_err(|p| {
+        anyhow::anyhow!("{}", p.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))
+    })?;
     donationalerts::login(&cfg, open_browser, port).await?;
     println!("Logged in to Donation Alerts; tokens saved in {}", cfg.token_file.display());
     Ok(())

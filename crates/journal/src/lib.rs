@@ -28,7 +28,8 @@
 mod incoming;
 
 pub use incoming::{
-    clean_text, parse_amount, parse_currency, validate, Incoming, Invalid, MAX_AMOUNT, MAX_DONOR_CHARS, MAX_MESSAGE_CHARS,
+    clean_text, parse_amount, parse_currency, validate, Incoming, Invalid, MAX_AMOUNT, MAX_DONOR_CHARS,
+    MAX_MESSAGE_CHARS,
 };
 
 use std::path::Path;
@@ -72,6 +73,10 @@ impl State {
         State::Cleared,
         State::Ignored,
     ];
+
+    /// States a donation ends in (what a platform is told about, see [`Journal::unsettled`]).
+    pub const FINISHED: [State; 6] =
+        [State::Shown, State::Refused, State::Ignored, State::Cleared, State::Skipped, State::Failed];
 
     /// States of donations still on their way to the screen (what `clear` removes).
     pub const WAITING: [State; 6] =
@@ -277,6 +282,17 @@ pub struct FailedDonation {
     pub reason: String,
 }
 
+/// A finished donation whose platform has not been told yet how it ended (Twitch redemptions are
+/// fulfilled or refunded): the journal is the outbox, so a crash before the platform answered
+/// only means telling it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsettled {
+    pub id: i64,
+    pub source_id: String,
+    pub message_type: String,
+    pub state: State,
+}
+
 /// What the screen should show next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScreenItem {
@@ -353,6 +369,7 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("donor_key", "TEXT"),
     ("request", "TEXT"),
     ("document_z", "BLOB"),
+    ("settled", "TEXT"),
 ];
 
 /// Compresses a Canvas-DSL document for the journal (deflate: a drawing's stroke list of 60–100 KB
@@ -385,7 +402,10 @@ fn migrate(conn: &Connection) -> Result<()> {
             conn.execute_batch(&format!("ALTER TABLE donations ADD COLUMN {name} {ty};"))?;
         }
     }
-    conn.execute_batch("CREATE INDEX IF NOT EXISTS donations_queue ON donations (state, bump DESC, tier, turn, id);")?;
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS donations_queue ON donations (state, bump DESC, tier, turn, id); \
+         CREATE INDEX IF NOT EXISTS donations_unsettled ON donations (source, id) WHERE settled IS NULL;",
+    )?;
     Ok(())
 }
 
@@ -920,7 +940,42 @@ impl Journal {
         self.lock().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
     }
 
-    /// A small persistent key-value store (Donation Alerts watermark).
+    /// Finished donations of `source` (shown, refused, ignored, cleared, skipped, failed) not yet
+    /// marked settled, oldest first.
+    pub fn unsettled(&self, source: Source, limit: usize) -> Result<Vec<Unsettled>> {
+        let finished = State::FINISHED.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let c = self.lock();
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT id, source_id, message_type, state FROM donations \
+             WHERE source = ?1 AND settled IS NULL AND state IN ({finished}) ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![source.as_str(), limit as i64], |r| {
+            let state: String = r.get(3)?;
+            Ok(Unsettled {
+                id: r.get(0)?,
+                source_id: r.get(1)?,
+                message_type: r.get(2)?,
+                state: State::parse(&state).unwrap_or(State::Failed),
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Records that the platform was told (`note`: what it was told, or why it never will be).
+    pub fn mark_settled(&self, id: i64, note: &str) -> Result<()> {
+        self.lock().execute("UPDATE donations SET settled = ?2 WHERE id = ?1", params![id, note])?;
+        Ok(())
+    }
+
+    /// How a donation was settled with its platform, if it was.
+    pub fn settled(&self, id: i64) -> Result<Option<String>> {
+        self.lock()
+            .query_row("SELECT settled FROM donations WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map(Option::flatten)
+    }
+
+    /// A small persistent key-value store (sources' watermarks, the pause).
     pub fn meta_get(&self, key: &str) -> Result<Option<String>> {
         self.lock().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
     }
@@ -993,6 +1048,28 @@ mod tests {
         assert!(j.replay(ids[0]).unwrap(), "a replay needs only the stored drawing");
         assert!(j.document(ids[0]).unwrap().is_some());
         assert_eq!(j.prune_raw_images(2).unwrap(), 0, "nothing more to drop");
+    }
+
+    #[test]
+    fn finished_donations_wait_in_the_outbox_until_their_platform_was_told() {
+        let j = Journal::open_in_memory().unwrap();
+        let twitch = Source::named("twitch");
+        let of = |n: u32| NewDonation { source: twitch, message_type: "redemption".into(), ..donation(n) };
+        j.insert(&of(1)).unwrap();
+        let shown = to_ready(&j);
+        j.insert(&of(2)).unwrap();
+        j.insert(&donation(3)).unwrap();
+        assert!(j.unsettled(twitch, 10).unwrap().is_empty(), "nothing is finished yet");
+        assert!(j.start_showing(shown).unwrap() && j.finish_showing(shown).unwrap());
+        j.clear().unwrap();
+        let out = j.unsettled(twitch, 10).unwrap();
+        let got: Vec<(String, State)> = out.iter().map(|u| (u.source_id.clone(), u.state)).collect();
+        assert_eq!(got, [("m1".into(), State::Shown), ("m2".into(), State::Cleared)], "only this source's rows");
+        assert_eq!(out[0].message_type, "redemption");
+        j.mark_settled(out[0].id, "fulfilled").unwrap();
+        assert_eq!(j.unsettled(twitch, 10).unwrap().len(), 1);
+        assert_eq!(j.settled(out[0].id).unwrap().as_deref(), Some("fulfilled"));
+        assert_eq!(j.unsettled(Source::MANUAL, 10).unwrap().len(), 1, "the cleared manual one");
     }
 
     #[test]

@@ -215,6 +215,10 @@ impl ConfigProblem {
 /// The streamer's value for a key (trimmed, never empty; defaults are not filled in).
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// What building a source from its section gives: the source (`None` when it is not configured),
+/// or every problem with its keys.
+pub type Built = Result<Option<Arc<dyn DonationSource>>, Vec<ConfigProblem>>;
+
 /// What the service needs to know about a kind of source: it lists these in one place.
 #[derive(Clone, Copy)]
 pub struct SourceKind {
@@ -227,7 +231,7 @@ pub struct SourceKind {
     pub configured: fn(Lookup<'_>, &Path) -> bool,
     /// Builds the source from its section (`data_dir` holds its token files); `Ok(None)` when it is
     /// not configured. Every bad key is reported, not just the first.
-    pub build: fn(Lookup<'_>, &Path) -> Result<Option<Arc<dyn DonationSource>>, Vec<ConfigProblem>>,
+    pub build: fn(Lookup<'_>, &Path) -> Built,
 }
 
 impl fmt::Debug for SourceKind {
