@@ -8,11 +8,18 @@
 //!
 //! The redirect URI must be registered, exactly, in the DA application's settings.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
 use rand::Rng;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::api::{Api, TokenCallError};
 use crate::config::DaConfig;
@@ -96,7 +103,7 @@ pub async fn login_with(cfg: &DaConfig, opts: &LoginOptions, on_url: impl FnOnce
     }
     tracing::info!(port, "donationalerts: waiting for the login callback");
 
-    let code = tokio::time::timeout(opts.timeout, wait_for_code(&listener, &state))
+    let code = tokio::time::timeout(opts.timeout, wait_for_code(listener, &state))
         .await
         .map_err(|_| IntakeError::Login("no callback from the browser in time".into()))??;
 
@@ -125,79 +132,59 @@ pub async fn login_with(cfg: &DaConfig, opts: &LoginOptions, on_url: impl FnOnce
     Ok(())
 }
 
-/// Serves the loopback callback until a request carries our `state` and a code (or an error).
-async fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String, IntakeError> {
-    loop {
-        let (mut conn, _) =
-            listener.accept().await.map_err(|e| IntakeError::Login(format!("callback listener: {e}")))?;
-        let Some(target) = read_request_target(&mut conn).await else {
-            continue;
-        };
-        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-            respond(&mut conn, 400, "Bad request.").await;
-            continue;
-        };
-        if url.path() != "/callback" {
-            respond(&mut conn, 404, "Not found.").await;
-            continue;
+/// What the callback handler knows: the `state` it must see, and where the result goes.
+#[derive(Clone)]
+struct Callback {
+    state: Arc<str>,
+    result: mpsc::Sender<Result<String, IntakeError>>,
+}
+
+fn page(status: StatusCode, text: &str) -> (StatusCode, Html<String>) {
+    (status, Html(format!("<!doctype html><meta charset=\"utf-8\"><title>Draw Stream</title><p>{text}</p>")))
+}
+
+/// `GET /callback?code=…&state=…` (or `?error=…`): answers the browser and hands the result over.
+async fn callback(State(cb): State<Callback>, Query(q): Query<HashMap<String, String>>) -> (StatusCode, Html<String>) {
+    if q.get("state").map(String::as_str) != Some(&*cb.state) {
+        tracing::warn!("donationalerts: login callback with a wrong state ignored");
+        return page(StatusCode::BAD_REQUEST, "This login link is stale; start the login again.");
+    }
+    if let Some(error) = q.get("error") {
+        let error: String = error.chars().take(64).collect();
+        let _ = cb.result.try_send(Err(IntakeError::Login(format!("authorization refused ({error})"))));
+        return page(StatusCode::OK, "Donation Alerts login was cancelled. You can close this tab.");
+    }
+    match q.get("code").filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let _ = cb.result.try_send(Ok(code.clone()));
+            page(StatusCode::OK, "Draw Stream is now connected to Donation Alerts. You can close this tab.")
         }
-        let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-        if param("state").as_deref() != Some(state) {
-            tracing::warn!("donationalerts: login callback with a wrong state ignored");
-            respond(&mut conn, 400, "This login link is stale; start the login again.").await;
-            continue;
-        }
-        if let Some(error) = param("error") {
-            respond(&mut conn, 200, "Donation Alerts login was cancelled. You can close this tab.").await;
-            let error: String = error.chars().take(64).collect();
-            return Err(IntakeError::Login(format!("authorization refused ({error})")));
-        }
-        match param("code").filter(|c| !c.is_empty()) {
-            Some(code) => {
-                respond(&mut conn, 200, "Draw Stream is now connected to Donation Alerts. You can close this tab.")
-                    .await;
-                return Ok(code);
-            }
-            None => respond(&mut conn, 400, "The callback has no code.").await,
-        }
+        None => page(StatusCode::BAD_REQUEST, "The callback has no code."),
     }
 }
 
-/// Reads the request head and returns the request target of `GET <target> HTTP/1.x`.
-async fn read_request_target(conn: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let read = async {
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-            let n = conn.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Some(())
+/// Serves the loopback callback (axum) until a request carries our `state` and a code (or an
+/// error), then stops gracefully so the browser gets its page.
+async fn wait_for_code(listener: TcpListener, state: &str) -> Result<String, IntakeError> {
+    let (tx, mut rx) = mpsc::channel(1);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let app = Router::new().route("/callback", get(callback)).with_state(Callback { state: state.into(), result: tx });
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let wait = async move {
+        let got = rx.recv().await;
+        let _ = stop_tx.send(());
+        got
     };
-    tokio::time::timeout(Duration::from_secs(10), read).await.ok()??;
-    let head = String::from_utf8_lossy(&buf);
-    let mut parts = head.lines().next()?.split_whitespace();
-    let method = parts.next()?;
-    let target = parts.next()?;
-    (method == "GET" && target.starts_with('/')).then(|| target.to_string())
-}
-
-async fn respond(conn: &mut TcpStream, status: u16, text: &str) {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        _ => "Bad Request",
-    };
-    let body = format!("<!doctype html><meta charset=\"utf-8\"><title>Draw Stream</title><p>{text}</p>");
-    let resp = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = conn.write_all(resp.as_bytes()).await;
-    let _ = conn.shutdown().await;
+    let (served, got) = tokio::join!(std::future::IntoFuture::into_future(serve), wait);
+    match got {
+        Some(result) => result,
+        None => Err(IntakeError::Login(format!(
+            "callback server stopped: {}",
+            served.err().map(|e| e.to_string()).unwrap_or_default()
+        ))),
+    }
 }
 
 fn open_in_browser(url: &str) {
@@ -216,6 +203,35 @@ fn open_in_browser(url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_callback_answers_the_browser_and_waits_for_the_right_state() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let waiting = tokio::spawn(async move { wait_for_code(listener, "s3cret").await });
+        let client = reqwest::Client::new();
+        let get = |path: &str| client.get(format!("{base}{path}")).send();
+        assert_eq!(get("/favicon.ico").await.unwrap().status(), 404);
+        let stale = get("/callback?code=abc&state=old").await.unwrap();
+        assert_eq!(stale.status(), 400);
+        assert!(stale.text().await.unwrap().contains("stale"));
+        assert_eq!(get("/callback?state=s3cret").await.unwrap().status(), 400, "no code");
+        assert!(!waiting.is_finished(), "still waiting for a usable callback");
+        let ok = get("/callback?code=the-code&state=s3cret").await.unwrap();
+        assert_eq!(ok.status(), 200);
+        assert!(ok.text().await.unwrap().contains("now connected"));
+        assert_eq!(waiting.await.unwrap().unwrap(), "the-code");
+    }
+
+    #[tokio::test]
+    async fn a_refused_authorization_is_reported() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let url = format!("http://{}/callback?error=access_denied&state=s", listener.local_addr().unwrap());
+        let waiting = tokio::spawn(async move { wait_for_code(listener, "s").await });
+        assert_eq!(reqwest::get(url).await.unwrap().status(), 200);
+        let err = waiting.await.unwrap().unwrap_err().to_string();
+        assert!(err.contains("authorization refused (access_denied)"), "{err}");
+    }
 
     #[test]
     fn authorize_url_has_the_three_scopes() {

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -277,6 +278,18 @@ struct DonateBody {
     id: Option<String>,
 }
 
+impl JsonBody for DonateBody {
+    const WHAT: &'static str = "invalid donation";
+}
+
+impl JsonBody for DrawRulesBody {
+    const WHAT: &'static str = "invalid drawing rules";
+}
+
+impl JsonBody for TextBody {
+    const WHAT: &'static str = "invalid text";
+}
+
 /// Reads a request body of at most [`MAX_BODY`] bytes. An oversized body is still read (and
 /// discarded) up to [`DRAIN_LIMIT`], so that the client receives the 413 instead of a broken pipe.
 async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
@@ -299,31 +312,53 @@ async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(buf))
 }
 
-/// Reads a JSON body into `T`: 415 without the JSON content type, 400 for bad UTF-8, 422 (prefixed
-/// with `what`) when it does not fit `T`, 413 when too large.
-async fn json_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: axum::body::Body,
-    what: &str,
-) -> Result<T, ApiError> {
-    let body = read_body(body).await?;
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send JSON with `Content-Type: application/json`",
-        ));
-    }
-    let text = std::str::from_utf8(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid UTF-8: {e}")))?;
-    serde_json::from_str(text).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{what}: {e}")))
+/// A JSON request body of one kind; `WHAT` prefixes the 422 that says why it does not fit.
+trait JsonBody: serde::de::DeserializeOwned {
+    const WHAT: &'static str;
 }
 
-async fn donate(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
-    let b: DonateBody = json_body(&headers, body, "invalid donation").await?;
+/// Axum's JSON extractor with this API's answers: 415 without the JSON content type, 413 when too
+/// large (after draining, see [`read_body`]), 400 for bad UTF-8, 422 (prefixed with `T::WHAT`) for
+/// JSON that is broken or does not fit `T`.
+struct ApiJson<T>(T);
+
+impl<T: JsonBody, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send JSON with `Content-Type: application/json`",
+            ));
+        }
+        let body = read_body(req.into_body()).await?;
+        if let Err(e) = std::str::from_utf8(&body) {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid UTF-8: {e}")));
+        }
+        match Json::<T>::from_bytes(&body) {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(json_problem::<T>(e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(json_problem::<T>(e.body_text())),
+            Err(other) => Err(ApiError::new(other.status(), other.body_text())),
+        }
+    }
+}
+
+fn json_problem<T: JsonBody>(axum_text: String) -> ApiError {
+    // Axum says "Failed to deserialize the JSON body into the target type: <serde's reason>".
+    let reason = axum_text.split_once(": ").map(|(_, r)| r.to_owned()).unwrap_or(axum_text);
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{}: {reason}", T::WHAT))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
+}
+
+async fn donate(State(app): State<Arc<App>>, ApiJson(b): ApiJson<DonateBody>) -> ApiResult {
     let amount = match &b.amount {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
@@ -495,8 +530,7 @@ async fn draw_rules_get(State(app): State<Arc<App>>) -> ApiResult {
 
 /// Replaces the drawing rules: checked first (400 names the key; nothing changes), then saved in
 /// the data dir and applied to the next donation. Donations already waiting keep their place.
-async fn draw_rules_put(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
-    let b: DrawRulesBody = json_body(&headers, body, "invalid drawing rules").await?;
+async fn draw_rules_put(State(app): State<Arc<App>>, ApiJson(b): ApiJson<DrawRulesBody>) -> ApiResult {
     let text = |v: &Option<Value>| match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -544,8 +578,7 @@ async fn rules_get(State(app): State<Arc<App>>) -> ApiResult {
 }
 
 /// Replaces the rules: checked first (400 names the line), then written and in force at once.
-async fn rules_put(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
-    let b: TextBody = json_body(&headers, body, "invalid rules").await?;
+async fn rules_put(State(app): State<Arc<App>>, ApiJson(b): ApiJson<TextBody>) -> ApiResult {
     let a = app.clone();
     let replaced = tokio::task::spawn_blocking(move || a.rules.replace(&b.text))
         .await
@@ -560,8 +593,7 @@ async fn rules_put(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::
 }
 
 /// What the word layer (with the rules in force) says about a text, as `draw-stream moderate` prints it.
-async fn moderation_check(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Body) -> ApiResult {
-    let b: TextBody = json_body(&headers, body, "invalid check").await?;
+async fn moderation_check(State(app): State<Arc<App>>, ApiJson(b): ApiJson<TextBody>) -> ApiResult {
     let v = app.rules.moderator().check(&b.text);
     Ok(Json(crate::rules::verdict_json(&b.text, &v)).into_response())
 }

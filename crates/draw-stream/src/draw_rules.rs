@@ -74,6 +74,11 @@ pub enum Admission {
     Draw { tier: Tier, request: Option<String> },
 }
 
+/// The currency of a Twitch channel-points redemption of the streamer's own drawing reward. The
+/// streamer priced it on Twitch (the reward's cost) and the reward is the request itself, so it
+/// passes the minimum and needs no trigger word; points are not money, so it is never priority.
+pub const CHANNEL_POINTS: &str = "POINTS";
+
 /// What a donation is worth in the display currency, when that can be known: a source's own
 /// valuation (Donation Alerts' `amount_in_user_currency`) or the amount itself when it is already
 /// in the display currency. Exchange rates are never guessed.
@@ -103,6 +108,9 @@ impl DrawRules {
     /// ignored only when there is a minimum to meet (the reason says so, and the streamer can still
     /// draw it with "draw now"); it never enters the priority tier.
     pub fn admit(&self, offer: Offer<'_>, display_currency: &str) -> Admission {
+        if offer.currency.eq_ignore_ascii_case(CHANNEL_POINTS) && offer.amount_user.is_none() {
+            return Admission::Draw { tier: Tier::Normal, request: None };
+        }
         let value = worth(offer.amount, offer.currency, offer.amount_user, display_currency);
         let cur = display_currency;
         if self.min_amount > Decimal::ZERO {
@@ -285,6 +293,19 @@ mod tests {
         // Without a minimum there is nothing to meet: drawn, but never priority.
         let free = rules("0", Some("1000"), None).admit(offer("5000", "EUR", None, "a fox"), "RUB");
         assert_eq!(free, Admission::Draw { tier: Tier::Normal, request: None });
+    }
+
+    #[test]
+    fn a_channel_points_redemption_is_priced_by_its_reward_and_bits_by_their_value() {
+        let r = rules("100", Some("500"), Some("!draw"));
+        assert_eq!(
+            r.admit(offer("50", CHANNEL_POINTS, None, "a fox"), "RUB"),
+            Admission::Draw { tier: Tier::Normal, request: None },
+            "the reward is the request: no minimum, no trigger, never priority"
+        );
+        let cheer = |bits_value: &str| r.admit(offer("1000", "BITS", Some(bits_value), "!draw a fox"), "RUB");
+        assert!(matches!(cheer("10"), Admission::Ignore { .. }), "1000 bits valued 10 RUB are below 100 RUB");
+        assert!(matches!(cheer("900"), Admission::Draw { tier: Tier::Priority, .. }), "valued 900 RUB: priority");
     }
 
     #[test]
