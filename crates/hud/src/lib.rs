@@ -40,6 +40,7 @@ mod layout;
 pub use layout::money;
 pub mod palette;
 mod raster;
+mod wire;
 
 use embedded_graphics::mono_font::iso_8859_5 as fonts;
 
@@ -79,12 +80,14 @@ pub struct CanvasView<'a> {
     pub rgba: &'a [u8],
 }
 
-/// Everything the HUD shows; the service builds one per frame.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Everything the HUD shows; the service builds one per frame. Serialized, it is what the OBS
+/// overlay draws (`{demo, paused, now, queue, caption, status_line}`; see `wire`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct HudState {
     /// Demo mode: a DEMO badge in the header, so nobody mistakes demo donations for real ones.
     pub demo: bool,
     /// Emergency blank: the frame is the plain [`palette::BG`] colour, nothing else is drawn.
+    #[serde(skip)]
     pub hidden: bool,
     /// The queue is paused: a PAUSED chip in the header.
     pub paused: bool,
@@ -95,13 +98,15 @@ pub struct HudState {
     /// Footer caption, e.g. "All for you".
     pub caption: String,
     /// Frames per second, shown in the header when set.
+    #[serde(skip)]
     pub fps: Option<f32>,
     /// A service notice in the header, e.g. "Donation Alerts: reconnecting in 5 s".
     pub status_line: Option<String>,
 }
 
 /// The donation on screen.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(into = "wire::Now")]
 pub struct NowShowing {
     pub donor: String,
     /// Decimal amount as text, e.g. "500" or "4.99".
@@ -118,18 +123,26 @@ pub struct NowShowing {
 }
 
 /// What the canvas area shows for the donation on screen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ShowKind {
     /// The animated drawing (from the `canvas` argument of `compose`).
     Drawing,
     /// A refusal card with this text (e.g. "This request can't be drawn on stream").
-    Refused { text: String },
+    Refused {
+        #[serde(rename = "card")]
+        text: String,
+    },
     /// A "could not draw this" card with this text.
-    Failed { text: String },
+    Failed {
+        #[serde(rename = "card")]
+        text: String,
+    },
 }
 
 /// One waiting donation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "wire::Entry")]
 pub struct QueueEntry {
     pub donor: String,
     pub amount: String,
@@ -139,7 +152,8 @@ pub struct QueueEntry {
 }
 
 /// Where a waiting donation is in the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "&'static str")]
 pub enum EntryStatus {
     /// Drawing ready, waiting for its turn.
     Ready,

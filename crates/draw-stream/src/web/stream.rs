@@ -240,46 +240,11 @@ fn build_tick(app: &App, prev: &Tick) -> Tick {
 
 /// The HUD's data for the page (progress travels separately, as it changes every tick).
 fn hud_json(st: &hud::HudState, active_id: Option<i64>) -> String {
-    let now = st.now.as_ref().map(|n| {
-        let (kind, card) = match &n.kind {
-            hud::ShowKind::Drawing => ("drawing", None),
-            hud::ShowKind::Refused { text } => ("refused", Some(text.as_str())),
-            hud::ShowKind::Failed { text } => ("failed", Some(text.as_str())),
-        };
-        json!({
-            "id": active_id,
-            "donor": n.donor,
-            "amount": n.amount,
-            "currency": n.currency,
-            "money": hud::money(&n.amount, &n.currency),
-            "message": n.message,
-            "kind": kind,
-            "card": card,
-            "hold_remaining_sec": n.hold_remaining_sec,
-        })
-    });
-    let queue: Vec<Value> = st
-        .queue
-        .iter()
-        .map(|q| {
-            let status = match q.status {
-                hud::EntryStatus::Ready => "ready",
-                hud::EntryStatus::Painting | hud::EntryStatus::PaintingAt(_) => "painting",
-                hud::EntryStatus::Checking => "checking",
-                hud::EntryStatus::Held => "held",
-            };
-            json!({ "donor": q.donor, "money": hud::money(&q.amount, &q.currency), "message": q.message, "status": status })
-        })
-        .collect();
-    json!({
-        "demo": st.demo,
-        "paused": st.paused,
-        "caption": st.caption,
-        "status_line": st.status_line,
-        "now": now,
-        "queue": queue,
-    })
-    .to_string()
+    let mut v = serde_json::to_value(st).unwrap_or(Value::Null);
+    if let Some(now) = v.get_mut("now").filter(|n| n.is_object()) {
+        now["id"] = json!(active_id);
+    }
+    v.to_string()
 }
 
 /// Standard base64 with padding (the canvas in full-state messages).
