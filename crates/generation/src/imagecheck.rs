@@ -221,14 +221,14 @@ pub fn parse_vision(content: &str) -> Result<ImageFinding, String> {
         .map_err(|e| format!("the image check's answer does not match the schema: {e}"))?;
     let reason = a.reason.trim();
     Ok(match (a.safe, a.category) {
-        (true, SafetyCategory::None) => ImageFinding { flagged: false, category: None, detail: "safe".to_owned() },
+        (true, SafetyCategory::NONE) => ImageFinding { flagged: false, category: None, detail: "safe".to_owned() },
         (true, c) => ImageFinding {
             flagged: true,
             category: Some(c.as_str().to_owned()),
             detail: format!("called it safe but named {} ({reason})", c.as_str()),
         },
         (false, c) => {
-            let c = if c == SafetyCategory::None { "other" } else { c.as_str() };
+            let c = c.or_other().as_str();
             ImageFinding { flagged: true, category: Some(c.to_owned()), detail: format!("{c}: {reason}") }
         }
     })

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+pub use moderation::Category;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -87,36 +88,56 @@ pub enum Decision {
     Reject,
 }
 
-/// Safety category named by the LLM; `none` for a safe request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SafetyCategory {
-    Sexual,
-    Minors,
-    Gore,
-    Hate,
-    SelfHarm,
-    Drugs,
-    Extremism,
-    Doxxing,
-    Other,
-    None,
-}
+/// The safety category the LLM names: `none` for a safe request, else one of the moderation
+/// crate's [`Category`] — one category enum for the word layer, the scene planner and the image check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafetyCategory(pub Option<Category>);
 
 impl SafetyCategory {
+    pub const NONE: SafetyCategory = SafetyCategory(None);
+
+    /// The JSON name (`"none"`, `"sexual"`, …, `"self_harm"`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            SafetyCategory::Sexual => "sexual",
-            SafetyCategory::Minors => "minors",
-            SafetyCategory::Gore => "gore",
-            SafetyCategory::Hate => "hate",
-            SafetyCategory::SelfHarm => "self_harm",
-            SafetyCategory::Drugs => "drugs",
-            SafetyCategory::Extremism => "extremism",
-            SafetyCategory::Doxxing => "doxxing",
-            SafetyCategory::Other => "other",
-            SafetyCategory::None => "none",
+        self.0.map_or("none", |c| c.as_str())
+    }
+
+    /// The category to record when something was flagged: `other` when the model named none.
+    pub fn or_other(self) -> Category {
+        self.0.unwrap_or(Category::Other)
+    }
+
+    /// Every name the model may answer, in the moderation crate's order, then `none`.
+    fn names() -> Vec<&'static str> {
+        Category::ALL.iter().map(|c| c.as_str()).chain(["none"]).collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for SafetyCategory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if name == "none" {
+            return Ok(SafetyCategory::NONE);
         }
+        Category::parse(&name).map(|c| SafetyCategory(Some(c))).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown category `{name}`, expected one of {}",
+                SafetyCategory::names().join(", ")
+            ))
+        })
+    }
+}
+
+impl JsonSchema for SafetyCategory {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SafetyCategory".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "enum": SafetyCategory::names() })
     }
 }
 
@@ -399,16 +420,10 @@ fn decide(out: PlannerOutput, donation: &DonationBrief, locale: &str) -> Result<
             Ok(PlanDecision::Refuse(Refusal {
                 reason: if reason.is_empty() { "refused by the scene planner".to_owned() } else { reason.to_owned() },
                 text,
-                category: Some(
-                    match category {
-                        SafetyCategory::None => "other",
-                        c => c.as_str(),
-                    }
-                    .to_owned(),
-                ),
+                category: Some(category.or_other().as_str().to_owned()),
             }))
         }
-        (Decision::Draw, category) if category != SafetyCategory::None => {
+        (Decision::Draw, category) if category != SafetyCategory::NONE => {
             // "draw" with a safety category contradicts itself: fail closed.
             Ok(PlanDecision::Refuse(Refusal {
                 reason: format!("the planner flagged the request as {} (reason: {reason})", category.as_str()),
@@ -517,6 +532,19 @@ mod tests {
         assert!(s["properties"]["fallback_text"]["type"].as_array().unwrap().contains(&json!("null")));
         assert_eq!(s["properties"]["decision"]["enum"], json!(["draw", "reject"]));
         assert!(s["properties"]["category"].to_string().contains("self_harm"));
+    }
+
+    #[test]
+    fn the_planner_names_exactly_the_moderation_categories_or_none() {
+        let names: Vec<String> =
+            serde_json::from_value(planner_schema()["properties"]["category"]["enum"].clone()).unwrap();
+        let mut expected: Vec<String> = Category::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+        expected.push("none".into());
+        assert_eq!(names, expected);
+        let gore: SafetyCategory = serde_json::from_value(json!("gore")).unwrap();
+        assert_eq!(gore, SafetyCategory(Some(Category::Gore)));
+        let err = serde_json::from_value::<SafetyCategory>(json!("spooky")).unwrap_err().to_string();
+        assert!(err.contains("unknown category `spooky`") && err.contains("self_harm"), "{err}");
     }
 
     #[test]
