@@ -10,50 +10,23 @@ use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::http::{accepted, require_token, ApiError, ApiResult};
 use crate::intake::{self, Incoming};
 use crate::journal::{Donation, Source, State as RowState};
-use crate::show::{Phase, Showing};
+use crate::snapshot::{Phase, Showing};
 
 /// Largest request body accepted; a donation is a few hundred bytes.
 const MAX_BODY: usize = 64 * 1024;
 /// How much of an oversized body is read and thrown away before the connection is cut.
 const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
-
-/// A JSON error response.
-pub struct ApiError(pub StatusCode, pub String);
-
-impl ApiError {
-    fn new(status: StatusCode, msg: impl Into<String>) -> ApiError {
-        ApiError(status, msg.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> ApiError {
-        tracing::error!(error = %e, "journal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "journal error")
-    }
-}
-
-type ApiResult = Result<Response, ApiError>;
-
-fn accepted(v: Value) -> ApiResult {
-    Ok((StatusCode::ACCEPTED, Json(v)).into_response())
-}
 
 /// Builds the router with auth on every data route.
 pub fn router(app: Arc<App>) -> Router {
@@ -90,31 +63,6 @@ pub fn router(app: Arc<App>) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
-}
-
-/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-pub(crate) async fn require_token(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    req: Request,
-    next: Next,
-) -> Response {
-    let given =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        None => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "missing `Authorization: Bearer <token>` (see <data dir>/api-token)",
-        )
-        .into_response(),
-        Some(t) if same_secret(t.trim(), &app.api_token) => next.run(req).await,
-        Some(_) => ApiError::new(StatusCode::FORBIDDEN, "wrong API token").into_response(),
-    }
 }
 
 async fn health(State(app): State<Arc<App>>) -> Json<Value> {

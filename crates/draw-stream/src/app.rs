@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::convert::Converter;
 use crate::journal::Journal;
-use crate::show::ShowSnapshot;
+use crate::snapshot::ShowSnapshot;
 use generation::{ImageBackend, ScenePlanner};
 
 /// Wake-ups between stages. `notify_one` keeps a permit when nobody waits, so no wake-up is lost.
@@ -42,13 +42,21 @@ impl StageControl {
     }
 }
 
+/// A source's line in `/health` `sources.<name>` and on the HUD.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceHealth {
+    pub label: &'static str,
+    pub status: String,
+    pub live: bool,
+}
+
 /// What `/health`, the HUD and the panel say about the service's parts.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
     /// Every source's status, one line for the HUD ("Donation Alerts: live · Twitch: reconnecting in 5 s").
     pub intake: Option<String>,
     /// Each configured source's status by name (`/health` `sources.<name>`).
-    pub sources: std::collections::BTreeMap<&'static str, crate::sources::SourceHealth>,
+    pub sources: std::collections::BTreeMap<&'static str, SourceHealth>,
     /// What the image backend's start-up check found wrong, if anything.
     pub backend_problem: Option<String>,
     /// The image check's latest runs.
@@ -57,7 +65,7 @@ pub struct Health {
 
 impl Health {
     /// Records a source's status and rebuilds the HUD line.
-    pub fn set_source(&mut self, name: &'static str, line: crate::sources::SourceHealth) {
+    pub fn set_source(&mut self, name: &'static str, line: SourceHealth) {
         self.sources.insert(name, line);
         let parts: Vec<String> = self.sources.values().map(|s| format!("{}: {}", s.label, s.status)).collect();
         self.intake = Some(parts.join(" · "));

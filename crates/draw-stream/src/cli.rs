@@ -426,7 +426,17 @@ fn login(run: &RunArgs, port: u16, open_browser: bool) -> Outcome {
     crate::secrets::ensure_data_dir(&s.data_dir)
         .map_err(|e| Failure::runtime(format!("{}: {e}", s.data_dir.display())))?;
     let rt = runtime()?;
-    rt.block_on(crate::sources::login(&s, open_browser, port)).map_err(|e| Failure::runtime(format!("{e:#}")))
+    rt.block_on(login_donationalerts(&s, open_browser, port)).map_err(|e| Failure::runtime(format!("{e:#}")))
+}
+
+/// `draw-stream login donationalerts`.
+async fn login_donationalerts(s: &Settings, open_browser: bool, port: u16) -> anyhow::Result<()> {
+    let cfg = donationalerts::DaConfig::from_section(&|k: &str| s.source_value(k), &s.data_dir).map_err(|p| {
+        anyhow::anyhow!("{}", p.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))
+    })?;
+    donationalerts::login(&cfg, open_browser, port).await?;
+    println!("Logged in to Donation Alerts; tokens saved in {}", cfg.token_file.display());
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {

@@ -1,6 +1,6 @@
 //! The streamer's rules for who gets a drawing and in what order (DESIGN.md §5b): a minimum amount,
 //! a priority tier, a trigger word, and fairness between donors. Pure logic, no I/O: the journal
-//! stores what [`admit`] decides when a donation arrives, and orders the queue by it.
+//! stores what [`DrawRules::admit`] decides when a donation arrives, and orders the queue by it.
 //!
 //! Screen and generation order is `draw now` first, then tier (priority, normal), then the fair
 //! turn, then arrival. With [`Fairness::RoundRobin`] a donor's turn is one more than their own
@@ -91,7 +91,7 @@ pub fn worth(amount: &str, currency: &str, amount_user: Option<&str>, display_cu
     }
 }
 
-/// Everything [`admit`] needs to know about a donation.
+/// Everything [`DrawRules::admit`] needs to know about a donation.
 #[derive(Debug, Clone, Copy)]
 pub struct Offer<'a> {
     pub amount: &'a str,

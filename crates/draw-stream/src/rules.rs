@@ -91,6 +91,11 @@ fn stamp(path: &Path) -> Option<Stamp> {
 }
 
 impl Rules {
+    /// Whether the rules come from a file (which is then watched for changes).
+    pub fn has_file(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// The built-in lists plus the file's rules (blocking: compiling takes ~0.1–0.3 s). A required
     /// file that is missing or broken, or an optional one that is broken, is an error.
     pub fn load(file: Option<RulesFile>) -> Result<Rules, String> {
@@ -198,21 +203,6 @@ pub fn verdict_json(text: &str, v: &moderation::Verdict) -> serde_json::Value {
         line["rule"] = serde_json::Value::String(rule.clone());
     }
     line
-}
-
-/// Watches the rules file until shutdown.
-pub async fn watch(app: Arc<crate::app::App>) {
-    if app.rules.file.is_none() {
-        return;
-    }
-    loop {
-        tokio::select! {
-            _ = app.shutdown.cancelled() => return,
-            _ = tokio::time::sleep(POLL) => {}
-        }
-        let a = app.clone();
-        let _ = tokio::task::spawn_blocking(move || a.rules.reload_if_changed()).await;
-    }
 }
 
 #[cfg(test)]

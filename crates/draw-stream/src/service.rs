@@ -193,12 +193,12 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
         tasks.spawn(pipeline::run_stage(app.clone(), stage));
     }
     tasks.spawn(crate::show::run(app.clone()));
-    tasks.spawn(crate::rules::watch(app.clone()));
-    tasks.spawn(crate::storage::watch(app.clone()));
+    tasks.spawn(watch_rules(app.clone()));
+    tasks.spawn(watch_storage(app.clone()));
     if s.demo {
         tasks.spawn(crate::demo::run(app.clone()));
     }
-    crate::sources::spawn(&app, &mut tasks);
+    crate::feeds::spawn(&app, &mut tasks);
     tasks.spawn(signals(app.shutdown.clone()));
 
     let router = crate::api::router(app.clone());
@@ -231,4 +231,44 @@ async fn signals(shutdown: CancellationToken) {
         _ = shutdown.cancelled() => return,
     }
     shutdown.cancel();
+}
+
+/// Reloads the moderation rules file when it changes, until shutdown.
+async fn watch_rules(app: Arc<App>) {
+    if !app.rules.has_file() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(crate::rules::POLL) => {}
+        }
+        let a = app.clone();
+        let _ = tokio::task::spawn_blocking(move || a.rules.reload_if_changed()).await;
+    }
+}
+
+/// While there is a storage problem, probes once a second; when writing works again, clears it and
+/// wakes every stage.
+async fn watch_storage(app: Arc<App>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(crate::storage::PROBE_EVERY) => {}
+            _ = app.shutdown.cancelled() => return,
+        }
+        if app.storage.problem().is_none() {
+            continue;
+        }
+        let probe = app.journal.call({
+            let app = app.clone();
+            move |j| app.storage.probe(j)
+        });
+        match probe.await {
+            Ok(()) => {
+                app.storage.clear();
+                app.wake_all();
+            }
+            Err(e) => tracing::debug!(error = %e, "storage still not writable"),
+        }
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::app::App;
 use crate::journal::{Donation, State};
-use crate::show::{Phase, ShowSnapshot, Showing};
+use crate::snapshot::{Phase, ShowSnapshot, Showing};
 
 /// Renders snapshots into frames; keeps the HUD's caches and the canvas buffer between frames.
 pub struct FrameRenderer {

@@ -113,7 +113,7 @@ impl Storage {
         }
     }
 
-    fn clear(&self) {
+    pub fn clear(&self) {
         let mut slot = self.problem.write().unwrap_or_else(|p| p.into_inner());
         if slot.take().is_some() {
             tracing::info!(data_dir = %self.data_dir.display(), "storage writable again: carrying on");
@@ -124,37 +124,12 @@ impl Storage {
     }
 
     /// One probe: room for a picture in the data dir, and a write to the journal.
-    fn probe(&self, journal: &crate::journal::Journal) -> Result<(), String> {
+    pub fn probe(&self, journal: &crate::journal::Journal) -> Result<(), String> {
         let path = self.data_dir.join(".storage-probe");
         let written = std::fs::write(&path, vec![0u8; PROBE_BYTES]);
         let _ = std::fs::remove_file(&path);
         written.map_err(|e| format!("{}: {e}", path.display()))?;
         journal.meta_set("storage_probe", &chrono::Utc::now().to_rfc3339()).map_err(|e| e.to_string())
-    }
-}
-
-/// While there is a storage problem, probes once a second; when writing works again, clears it and
-/// wakes every stage.
-pub async fn watch(app: std::sync::Arc<crate::app::App>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(PROBE_EVERY) => {}
-            _ = app.shutdown.cancelled() => return,
-        }
-        if app.storage.problem().is_none() {
-            continue;
-        }
-        let probe = app.journal.call({
-            let app = app.clone();
-            move |j| app.storage.probe(j)
-        });
-        match probe.await {
-            Ok(()) => {
-                app.storage.clear();
-                app.wake_all();
-            }
-            Err(e) => tracing::debug!(error = %e, "storage still not writable"),
-        }
     }
 }
 

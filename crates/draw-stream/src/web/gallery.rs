@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::api::ApiError;
 use crate::app::App;
+use crate::http::ApiError;
 
 /// `GET /gallery/items`: newest first, `id, donor, message` (masked), `amount, currency, shown_at,
 /// show_count`, and the `png` / `gif` URLs (fetched with the same token).

@@ -26,9 +26,9 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::json;
 
-use crate::api::{same_secret, ApiError};
 use crate::app::App;
-use crate::show::Showing;
+use crate::http::{same_secret, ApiError};
+use crate::snapshot::Showing;
 
 /// Routes of the pages and their data feeds, merged into the control API's router.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
@@ -38,7 +38,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/gallery/items/{item}", get(gallery::file).delete(gallery::delete))
         .route("/overlay/url", get(overlay_url))
         .route("/stage/canvas.png", get(canvas_png))
-        .route_layer(middleware::from_fn_with_state(app.clone(), crate::api::require_token));
+        .route_layer(middleware::from_fn_with_state(app.clone(), crate::http::require_token));
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/panel") }))
         .route("/overlay", get(overlay_page))

@@ -37,9 +37,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::api::ApiError;
 use crate::app::App;
-use crate::show::Showing;
+use crate::http::ApiError;
+use crate::snapshot::Showing;
 
 /// Ticks per second sent to overlays (the window may run faster; 30 is smooth for pixel strokes).
 pub const STREAM_FPS: u64 = 30;
