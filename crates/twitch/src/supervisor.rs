@@ -1,0 +1,273 @@
+//! [`Twitch::run`](crate::Twitch): the one task that owns the intake.
+//!
+//! ```text
+//!            ┌──────────────── shutdown (any state) ────────────────→ Stopped
+//!  start ──→ Connecting: validate token, find/create reward ──→ session (see `session`)
+//!               ↑    │ 5xx / network                               │ socket lost, close code
+//!               │    ↓                                             ↓
+//!               └── Reconnecting{in_secs}  (backoff 2^n × [0.5, 1.5), capped) ←─┘
+//!  401 that a refresh cannot cure, missing scopes, authorization revoked
+//!        ──→ LoginNeeded ──(token file holds a new token)──→ Connecting
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use source::{CancellationToken, Incoming, Sink, SourceError, Status};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::api::ApiError;
+use crate::eventsub::Seen;
+use crate::session::{run_session, SessionEnd};
+use crate::Twitch;
+
+/// The scopes the intake needs (and `login` asks for).
+pub const SCOPES: &str = "channel:manage:redemptions bits:read";
+
+/// What a running intake hands around.
+pub(crate) struct Ctl {
+    pub(crate) sink: Arc<dyn Sink>,
+    status: watch::Sender<Status>,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl Ctl {
+    pub(crate) fn set_status(&self, s: Status) {
+        self.status.send_if_modified(|cur| {
+            if *cur == s {
+                return false;
+            }
+            if !matches!((*cur, s), (Status::Reconnecting { .. }, Status::Reconnecting { .. })) {
+                tracing::info!(status = %s, "twitch: intake state");
+            }
+            *cur = s;
+            true
+        });
+    }
+
+    /// Delivers until the sink confirms (retrying with backoff; a donation is never dropped).
+    /// False on shutdown.
+    pub(crate) async fn deliver(&self, tw: &Twitch, incoming: Incoming) -> bool {
+        let t = &tw.api.cfg.tuning;
+        let mut delay = t.sink_retry_min;
+        loop {
+            match self.sink.deliver(incoming.clone()).await {
+                Ok(d) => {
+                    tracing::debug!(id = %incoming.source_id, kind = %incoming.message_type, delivery = ?d, "twitch: delivered");
+                    return true;
+                }
+                Err(e) => {
+                    tracing::warn!(id = %incoming.source_id, error = %e, retry_ms = delay.as_millis() as u64, "twitch: sink refused a donation; retrying");
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => return false,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(t.sink_retry_max);
+                }
+            }
+        }
+    }
+}
+
+/// `min·2^attempt`, capped at `max`, times a random factor in [0.5, 1.5) (then capped again).
+pub(crate) fn backoff_delay(attempt: u32, min: Duration, max: Duration) -> Duration {
+    let base = min.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
+    let capped = base.min(max.as_secs_f64());
+    let factor: f64 = rand::rng().random_range(0.5..1.5);
+    Duration::from_secs_f64((capped * factor).min(max.as_secs_f64()))
+}
+
+enum Prepared {
+    Ready,
+    LoginNeeded,
+    Failed,
+}
+
+/// Validates the token (→ broadcaster id, scopes) and finds or creates our reward.
+async fn prepare(tw: &Twitch) -> Prepared {
+    let v = match tw.api.validate().await {
+        Ok(v) => v,
+        Err(ApiError::LoginNeeded(m)) => {
+            tracing::warn!(reason = %m, "twitch: token refused");
+            return Prepared::LoginNeeded;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "twitch: token validation failed");
+            return Prepared::Failed;
+        }
+    };
+    if let Some(scopes) = &v.scopes {
+        let missing: Vec<&str> = SCOPES.split(' ').filter(|s| !scopes.iter().any(|g| g == s)).collect();
+        if !missing.is_empty() {
+            tracing::error!(missing = ?missing, "twitch: the token lacks scopes; run `draw-stream login twitch` again");
+            return Prepared::LoginNeeded;
+        }
+    }
+    tracing::info!(broadcaster = %v.user_id, login = %v.login, "twitch: token valid");
+    tw.set_broadcaster(&v.user_id);
+    let title = tw.api.cfg.reward_title.clone();
+    let reward = match tw.api.find_reward(&v.user_id, &title).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => {
+            tracing::info!(title = %title, "twitch: creating the channel-points reward");
+            tw.api.create_reward(&v.user_id, &title).await
+        }
+        Err(e) => Err(e),
+    };
+    match reward {
+        Ok(id) => {
+            tracing::info!(reward = %id, title = %title, "twitch: reward ready");
+            tw.set_reward(Some(id));
+            Prepared::Ready
+        }
+        Err(ApiError::LoginNeeded(m)) => {
+            tracing::warn!(reason = %m, "twitch: token refused");
+            Prepared::LoginNeeded
+        }
+        Err(ApiError::Http { status: 400, message }) => {
+            // Twitch refuses a second reward with the same title. One made in the dashboard (or by
+            // another app) is not "manageable" by our client id: we could see its redemptions but
+            // never fetch, refund or fulfil them. Cheers still work; redemptions do not.
+            tracing::error!(
+                title = %title,
+                twitch = %message,
+                "twitch: cannot create the reward: one with this title probably exists and was made in the \
+                 Twitch dashboard (Draw Stream can only use a reward it created). Delete that reward or set \
+                 TWITCH_REWARD_TITLE to another title. Only cheers are taken until then."
+            );
+            tw.set_reward(None);
+            Prepared::Ready
+        }
+        Err(ApiError::Http { status: 403, message }) => {
+            tracing::error!(
+                twitch = %message,
+                "twitch: channel points are not available (the channel must be affiliate or partner); only cheers are taken"
+            );
+            tw.set_reward(None);
+            Prepared::Ready
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "twitch: reward lookup failed");
+            Prepared::Failed
+        }
+    }
+}
+
+/// Runs the intake until `shutdown` is cancelled.
+pub(crate) async fn run(
+    tw: Arc<Twitch>,
+    sink: Arc<dyn Sink>,
+    status: watch::Sender<Status>,
+    shutdown: CancellationToken,
+) -> Result<(), SourceError> {
+    let ctl = Ctl { sink, status, shutdown };
+    if !tw.api.load_credentials() && !wait_for_login(&tw, &ctl).await {
+        ctl.set_status(Status::Stopped);
+        return Ok(());
+    }
+    let t = tw.api.cfg.tuning.clone();
+    let mut attempt = 0u32;
+    let mut seen = Seen::new(t.dedupe_capacity);
+    loop {
+        if ctl.shutdown.is_cancelled() {
+            break;
+        }
+        ctl.set_status(Status::Connecting);
+        let prepared = tokio::select! {
+            _ = ctl.shutdown.cancelled() => break,
+            p = prepare(&tw) => p,
+        };
+        let delay = match prepared {
+            Prepared::LoginNeeded => {
+                if !wait_for_login(&tw, &ctl).await {
+                    break;
+                }
+                attempt = 0;
+                continue;
+            }
+            Prepared::Failed => backoff_delay(attempt, t.backoff_min, t.backoff_max),
+            Prepared::Ready => match run_session(&tw, &ctl, &mut seen).await {
+                SessionEnd::Shutdown => break,
+                SessionEnd::LoginNeeded => {
+                    if !wait_for_login(&tw, &ctl).await {
+                        break;
+                    }
+                    attempt = 0;
+                    continue;
+                }
+                SessionEnd::Lost { live_for, hard } => {
+                    if live_for.is_some_and(|l| l >= t.backoff_reset_after) {
+                        attempt = 0;
+                    }
+                    if hard {
+                        t.backoff_max
+                    } else {
+                        backoff_delay(attempt, t.backoff_min, t.backoff_max)
+                    }
+                }
+            },
+        };
+        attempt = attempt.saturating_add(1);
+        if !wait_reconnect(&ctl, delay).await {
+            break;
+        }
+    }
+    ctl.set_status(Status::Stopped);
+    tracing::info!("twitch: intake stopped");
+    Ok(())
+}
+
+/// Counts down on the status; false on shutdown.
+async fn wait_reconnect(ctl: &Ctl, delay: Duration) -> bool {
+    tracing::info!(delay_ms = delay.as_millis() as u64, "twitch: reconnecting after backoff");
+    let deadline = Instant::now() + delay;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        let left = deadline - now;
+        ctl.set_status(Status::Reconnecting { in_secs: left.as_secs() + u64::from(left.subsec_nanos() > 0) });
+        tokio::select! {
+            _ = ctl.shutdown.cancelled() => return false,
+            _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {}
+        }
+    }
+}
+
+/// "Login needed": no calls to Twitch; re-reads the token file until it holds a new token.
+/// False on shutdown.
+async fn wait_for_login(tw: &Twitch, ctl: &Ctl) -> bool {
+    ctl.set_status(Status::LoginNeeded);
+    tracing::warn!(
+        file = %tw.api.cfg.token_file.display(),
+        "twitch: login needed; run `draw-stream login twitch`"
+    );
+    loop {
+        tokio::select! {
+            _ = ctl.shutdown.cancelled() => return false,
+            _ = tokio::time::sleep(tw.api.cfg.tuning.login_recheck_interval) => {}
+        }
+        if tw.api.new_login_available() {
+            tracing::info!("twitch: new token found; connecting");
+            return true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let (min, max) = (Duration::from_secs(1), Duration::from_secs(60));
+        for _ in 0..100 {
+            let d0 = backoff_delay(0, min, max);
+            assert!(d0 >= Duration::from_millis(500) && d0 < Duration::from_millis(1500));
+            assert!(backoff_delay(40, min, max) <= max);
+        }
+    }
+}
