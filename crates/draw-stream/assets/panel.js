@@ -29,7 +29,13 @@
   function renderStatus(h) {
     const chips = [];
     if (h.demo) chips.push(el('span', { class: 'chip info', text: 'DEMO' }));
-    chips.push(el('span', { class: 'chip ' + (h.intake && /live|connected/i.test(h.intake) ? 'ok' : ''), text: 'Intake: ' + (h.intake || (h.demo ? 'demo feed' : 'manual only')) }));
+    // One chip per configured source (Donation Alerts, Twitch, StreamElements…), from /health sources.<name>.
+    const sources = Object.entries(h.sources || {});
+    for (const [name, s] of sources) {
+      const bad = /login needed|stopped/i.test(s.status);
+      chips.push(el('span', { class: 'chip ' + (s.live ? 'ok' : bad ? 'bad' : ''), 'data-chip': 'source-' + name, title: name, text: s.label + ': ' + s.status }));
+    }
+    if (!sources.length) chips.push(el('span', { class: 'chip', 'data-chip': 'source', text: 'Intake: ' + (h.demo ? 'demo feed' : 'manual only') }));
     chips.push(el('span', { class: 'chip', text: 'LLM: ' + h.planner }));
     chips.push(el('span', { class: 'chip ' + (h.image_backend_problem ? 'bad' : 'ok'), title: h.image_backend_problem || '', text: 'Images: ' + h.image_backend + (h.image_backend_problem ? ' — problem' : '') }));
     const ic = h.image_check || {};

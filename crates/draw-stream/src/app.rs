@@ -67,8 +67,14 @@ impl Health {
     /// Records a source's status and rebuilds the HUD line.
     pub fn set_source(&mut self, name: &'static str, line: SourceHealth) {
         self.sources.insert(name, line);
-        let parts: Vec<String> = self.sources.values().map(|s| format!("{}: {}", s.label, s.status)).collect();
-        self.intake = Some(parts.join(" · "));
+        // The demo feed has its DEMO badge on screen; the line names the platforms.
+        let parts: Vec<String> = self
+            .sources
+            .iter()
+            .filter(|(n, _)| **n != crate::journal::Source::DEMO.as_str())
+            .map(|(_, s)| format!("{}: {}", s.label, s.status))
+            .collect();
+        self.intake = (!parts.is_empty()).then(|| parts.join(" · "));
     }
 }
 

@@ -999,8 +999,10 @@ impl Settings {
             BackendKind::ComfyUi => format!("comfyui ({})", self.comfyui_urls.join(", ")),
             BackendKind::A1111 => format!("a1111 ({})", self.a1111_url),
         };
+        let sources = self.sources.names();
+        let sources = if sources.is_empty() { "none".to_owned() } else { sources.join(", ") };
         format!(
-            "demo feed: {}, planner: {planner}, images: {backend}, image check: {}, moderation: {:?}{}, api: {}:{}, data: {}",
+            "sources: {sources}, demo feed: {}, planner: {planner}, images: {backend}, image check: {}, moderation: {:?}{}, api: {}:{}, data: {}",
             if self.demo { "on" } else { "off" },
             self.image_check.describe(),
             self.moderation_mode,

@@ -86,9 +86,13 @@ impl Sink for JournalSink {
     }
 }
 
-/// Starts every configured source on `tasks`: its run loop, its status, and its settlements.
-pub fn spawn(app: &Arc<App>, tasks: &mut tokio::task::JoinSet<()>) {
-    for src in app.settings.sources.0.iter().cloned() {
+/// Starts each source on `tasks`: its run loop, its status, and its settlements.
+pub fn spawn(
+    app: &Arc<App>,
+    sources: impl IntoIterator<Item = Arc<dyn DonationSource>>,
+    tasks: &mut tokio::task::JoinSet<()>,
+) {
+    for src in sources {
         let name = src.name().as_str();
         let (tx, mut rx) = tokio::sync::watch::channel(Status::Connecting);
         let sink: Arc<dyn Sink> = Arc::new(JournalSink::new(app.clone(), src.name()));

@@ -195,10 +195,13 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
     tasks.spawn(crate::show::run(app.clone()));
     tasks.spawn(watch_rules(app.clone()));
     tasks.spawn(watch_storage(app.clone()));
+    let mut sources = app.settings.sources.0.clone();
     if s.demo {
-        tasks.spawn(crate::demo::run(app.clone()));
+        let a = app.clone();
+        let waiting = move || a.snapshot.read().map(|s| s.upcoming.len()).unwrap_or(0);
+        sources.push(Arc::new(crate::demo::DemoFeed::new(waiting)));
     }
-    crate::feeds::spawn(&app, &mut tasks);
+    crate::feeds::spawn(&app, sources, &mut tasks);
     tasks.spawn(signals(app.shutdown.clone()));
 
     let router = crate::api::router(app.clone());
