@@ -449,6 +449,26 @@ fn row_to_donation(r: &Row<'_>) -> rusqlite::Result<Donation> {
     })
 }
 
+/// A state change for [`Journal::transition`].
+struct Transition<'a> {
+    from: &'a [State],
+    to: State,
+    /// Extra assignments, e.g. `"reason = ?4"`.
+    set: &'a str,
+    /// Extra condition, e.g. `"working = 1"`.
+    only_if: &'a str,
+    /// Values of `?4…` in `set` and `only_if`.
+    args: &'a [&'a dyn rusqlite::ToSql],
+    /// The time stamped (`?3`); now when `None`.
+    at: Option<String>,
+}
+
+impl<'a> Transition<'a> {
+    fn new(from: &'a [State], to: State) -> Transition<'a> {
+        Transition { from, to, set: "", only_if: "", args: &[], at: None }
+    }
+}
+
 impl Journal {
     /// Opens (creating if needed) the journal at `path`, in WAL mode with full durability.
     pub fn open(path: &Path) -> Result<Journal> {
@@ -601,6 +621,24 @@ impl Journal {
         Ok(Inserted { id, new: n == 1 })
     }
 
+    /// The one way a row changes state: from one of `from` to `to` (stamping `updated_at`), with
+    /// the extra column assignments `set` and the extra condition `only_if`, whose `?4…` placeholders
+    /// are `args` (`?1` is the id, `?2` the new state, `?3` the time). Writes nothing and answers false
+    /// when the row is no longer in `from` — a `clear`, `deny` or another worker won — so every
+    /// transition is a compare-and-set.
+    fn transition(&self, c: &Connection, id: i64, t: Transition<'_>) -> Result<bool> {
+        let from = t.from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE donations SET state = ?2, updated_at = ?3{} WHERE id = ?1 AND state IN ({from}){}",
+            if t.set.is_empty() { String::new() } else { format!(", {}", t.set) },
+            if t.only_if.is_empty() { String::new() } else { format!(" AND {}", t.only_if) },
+        );
+        let (to, at) = (t.to.as_str(), t.at.unwrap_or_else(now));
+        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&id, &to, &at];
+        args.extend_from_slice(t.args);
+        Ok(c.prepare_cached(&sql)?.execute(args.as_slice())? == 1)
+    }
+
     /// Claims the first unclaimed row in `state`, in queue order, for a stage worker.
     pub fn claim(&self, state: State) -> Result<Option<Donation>> {
         let c = self.lock();
@@ -618,35 +656,35 @@ impl Journal {
     /// Moves a claimed row from `from` to `to` with the stage's results. Returns false (and writes
     /// nothing) when the row is no longer claimed in `from`, e.g. because it was cleared meanwhile.
     pub fn advance(&self, id: i64, from: State, to: State, u: Update) -> Result<bool> {
-        let c = self.lock();
         let card = matches!(to, State::Refused | State::Failed);
-        let n = c.execute(
-            "UPDATE donations SET state = ?3, working = 0, updated_at = ?4, \
-               reason = COALESCE(?5, reason), verdict = COALESCE(?6, verdict), category = COALESCE(?7, category), \
-               card_text = COALESCE(?8, card_text), card_pending = CASE WHEN ?9 THEN 1 ELSE card_pending END, \
-               prompt = COALESCE(?10, prompt), negative_prompt = COALESCE(?11, negative_prompt), seed = COALESCE(?12, seed), \
-               image_png = COALESCE(?13, image_png), document_z = COALESCE(?14, document_z), \
-               image_check = COALESCE(?15, image_check) \
-             WHERE id = ?1 AND state = ?2 AND working = 1",
-            params![
-                id,
-                from.as_str(),
-                to.as_str(),
-                now(),
-                u.reason,
-                u.verdict,
-                u.category,
-                u.card_text,
-                card,
-                u.prompt,
-                u.negative_prompt,
-                u.seed,
-                u.image_png,
-                u.document.as_deref().map(pack),
-                u.image_check
-            ],
-        )?;
-        Ok(n == 1)
+        let document = u.document.as_deref().map(pack);
+        self.transition(
+            &self.lock(),
+            id,
+            Transition {
+                set: "working = 0, reason = COALESCE(?4, reason), verdict = COALESCE(?5, verdict), \
+                      category = COALESCE(?6, category), card_text = COALESCE(?7, card_text), \
+                      card_pending = CASE WHEN ?8 THEN 1 ELSE card_pending END, prompt = COALESCE(?9, prompt), \
+                      negative_prompt = COALESCE(?10, negative_prompt), seed = COALESCE(?11, seed), \
+                      image_png = COALESCE(?12, image_png), document_z = COALESCE(?13, document_z), \
+                      image_check = COALESCE(?14, image_check)",
+                only_if: "working = 1",
+                args: &[
+                    &u.reason,
+                    &u.verdict,
+                    &u.category,
+                    &u.card_text,
+                    &card,
+                    &u.prompt,
+                    &u.negative_prompt,
+                    &u.seed,
+                    &u.image_png,
+                    &document,
+                    &u.image_check,
+                ],
+                ..Transition::new(&[from], to)
+            },
+        )
     }
 
     /// Gives a claim back without changing the state (shutdown mid-step).
@@ -774,11 +812,7 @@ impl Journal {
 
     /// `ready` → `showing`. False when the row was cleared or taken meanwhile.
     pub fn start_showing(&self, id: i64) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE donations SET state = 'showing', updated_at = ?2 WHERE id = ?1 AND state = 'ready'",
-            params![id, now()],
-        )?;
-        Ok(n == 1)
+        self.transition(&self.lock(), id, Transition::new(&[State::Ready], State::Showing))
     }
 
     /// `showing` → `shown`, logged in `shows`, in one transaction.
@@ -786,44 +820,44 @@ impl Journal {
         let c = self.lock();
         let tx = c.unchecked_transaction()?;
         let t = now();
-        let n = tx.execute(
-            "UPDATE donations SET state = 'shown', shown_at = ?2, updated_at = ?2 WHERE id = ?1 AND state = 'showing'",
-            params![id, t],
+        let shown = self.transition(
+            &tx,
+            id,
+            Transition {
+                set: "shown_at = ?3",
+                at: Some(t.clone()),
+                ..Transition::new(&[State::Showing], State::Shown)
+            },
         )?;
-        if n == 1 {
+        if shown {
             tx.execute("INSERT INTO shows (donation_id, kind, shown_at) VALUES (?1, 'drawing', ?2)", params![id, t])?;
         }
         tx.commit()?;
-        Ok(n == 1)
+        Ok(shown)
     }
 
     /// `showing` → `skipped` (the streamer skipped it mid-drawing).
     pub fn skip_showing(&self, id: i64) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE donations SET state = 'skipped', reason = 'skipped by the streamer', updated_at = ?2 \
-             WHERE id = ?1 AND state = 'showing'",
-            params![id, now()],
-        )?;
-        Ok(n == 1)
+        let skip = Transition {
+            set: "reason = 'skipped by the streamer'",
+            ..Transition::new(&[State::Showing], State::Skipped)
+        };
+        self.transition(&self.lock(), id, skip)
     }
 
     /// `showing` → `ready` (graceful shutdown mid-drawing: it is drawn again after restart).
     pub fn unshow(&self, id: i64) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE donations SET state = 'ready', updated_at = ?2 WHERE id = ?1 AND state = 'showing'",
-            params![id, now()],
-        )?;
-        Ok(n == 1)
+        self.transition(&self.lock(), id, Transition::new(&[State::Showing], State::Ready))
     }
 
     /// `ready` → `failed` with a card, for a stored drawing that cannot be played.
     pub fn fail_ready(&self, id: i64, reason: &str) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE donations SET state = 'failed', card_pending = 1, reason = ?2, card_text = 'Sorry, I couldn''t draw this one', \
-             updated_at = ?3 WHERE id = ?1 AND state = 'ready'",
-            params![id, reason, now()],
-        )?;
-        Ok(n == 1)
+        let fail = Transition {
+            set: "card_pending = 1, reason = ?4, card_text = 'Sorry, I couldn''t draw this one'",
+            args: &[&reason],
+            ..Transition::new(&[State::Ready], State::Failed)
+        };
+        self.transition(&self.lock(), id, fail)
     }
 
     /// Marks a refusal/failure card as shown.
@@ -874,22 +908,22 @@ impl Journal {
 
     /// A moderator's denial: `held` → `refused`, with a card.
     pub fn deny(&self, id: i64, card_text: &str) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE donations SET state = 'refused', verdict = 'denied', reason = 'denied by a moderator', \
-             card_text = ?3, card_pending = 1, updated_at = ?2 WHERE id = ?1 AND state = 'held'",
-            params![id, now(), card_text],
-        )?;
-        Ok(n == 1)
+        let deny = Transition {
+            set: "verdict = 'denied', reason = 'denied by a moderator', card_text = ?4, card_pending = 1",
+            args: &[&card_text],
+            ..Transition::new(&[State::Held], State::Refused)
+        };
+        self.transition(&self.lock(), id, deny)
     }
 
     /// Puts a shown (or skipped) drawing back in line without regenerating it.
     pub fn replay(&self, id: i64) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE donations SET state = 'ready', working = 0, updated_at = ?2 \
-             WHERE id = ?1 AND state IN ('shown', 'skipped') AND (document_z IS NOT NULL OR document IS NOT NULL)",
-            params![id, now()],
-        )?;
-        Ok(n == 1)
+        let replay = Transition {
+            set: "working = 0",
+            only_if: "(document_z IS NOT NULL OR document IS NOT NULL)",
+            ..Transition::new(&[State::Shown, State::Skipped], State::Ready)
+        };
+        self.transition(&self.lock(), id, replay)
     }
 
     /// "Draw now": moves a waiting donation to the front of the queue (ahead of every tier; the
