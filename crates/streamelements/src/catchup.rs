@@ -80,23 +80,23 @@ pub(crate) struct CatchUpReport {
 
 /// Hands a drawable tip to the sink unless this run already had it confirmed.
 pub(crate) async fn deliver(shared: &Shared, incoming: Incoming) -> Result<bool, SinkError> {
-    if shared.confirmed.lock().unwrap().contains(&incoming.source_id) {
+    if shared.confirmed.lock().unwrap_or_else(|p| p.into_inner()).contains(&incoming.source_id) {
         return Ok(false);
     }
     let id = incoming.source_id.clone();
     let outcome = shared.sink.deliver(incoming).await?;
     tracing::debug!(id = %id, ?outcome, "streamelements: tip confirmed by the journal");
-    shared.confirmed.lock().unwrap().insert(&id);
+    shared.confirmed.lock().unwrap_or_else(|p| p.into_inner()).insert(&id);
     Ok(true)
 }
 
 /// Live tips the sink refused, delivered again (oldest first) before anything else.
 async fn drain_retry_queue(shared: &Shared) -> Result<(), SinkError> {
     loop {
-        let next = shared.retry.lock().unwrap().first().cloned();
+        let next = shared.retry.lock().unwrap_or_else(|p| p.into_inner()).first().cloned();
         let Some(incoming) = next else { return Ok(()) };
         deliver(shared, incoming).await?;
-        shared.retry.lock().unwrap().remove(0);
+        shared.retry.lock().unwrap_or_else(|p| p.into_inner()).remove(0);
     }
 }
 

@@ -305,7 +305,7 @@ impl Live<'_> {
                                 return end;
                             }
                             // A tip the sink refused: catch up (it drains the retry queue) soon.
-                            if !shared.retry.lock().unwrap().is_empty() && catchup.is_none() {
+                            if !shared.retry.lock().unwrap_or_else(|p| p.into_inner()).is_empty() && catchup.is_none() {
                                 next_catchup = next_catchup.min(Instant::now() + t.catchup_retry);
                             }
                         }
@@ -335,7 +335,7 @@ impl Live<'_> {
                             failures = 0;
                             tracing::debug!(delivered = report.delivered, pages = report.pages, watermark = %report.watermark, "streamelements: catch-up done");
                             // Live tips the sink refused meanwhile: the next catch-up delivers them.
-                            let queued = !shared.retry.lock().unwrap().is_empty();
+                            let queued = !shared.retry.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
                             next_catchup = Instant::now() + if queued { t.catchup_retry } else { t.safety_net_interval };
                             shared.set_status(Status::Live);
                         }

@@ -36,10 +36,10 @@ impl TokenCell {
         TokenCell { value: Mutex::new(token), changed: Notify::new() }
     }
     pub(crate) fn get(&self) -> String {
-        self.value.lock().unwrap().clone()
+        self.value.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
     pub(crate) fn set(&self, token: String) {
-        *self.value.lock().unwrap() = token;
+        *self.value.lock().unwrap_or_else(|p| p.into_inner()) = token;
         self.changed.notify_waiters();
     }
 }
@@ -95,7 +95,7 @@ impl Shared {
 
     /// Keeps a live tip the sink refused, for the next catch-up.
     pub(crate) fn retry_later(&self, incoming: Incoming) {
-        let mut q = self.retry.lock().unwrap();
+        let mut q = self.retry.lock().unwrap_or_else(|p| p.into_inner());
         if !q.iter().any(|i| i.source_id == incoming.source_id) {
             q.push(incoming);
         }
