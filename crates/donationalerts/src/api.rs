@@ -267,14 +267,8 @@ impl Api {
 
     fn retry_after(&self, headers: &HeaderMap) -> Duration {
         let t = &self.cfg.tuning;
-        headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64)
-            .unwrap_or(t.retry_after_default)
-            .min(t.retry_after_max)
+        let value = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
+        source::retry_after(value, t.retry_after_default, t.retry_after_max)
     }
 
     /// The access token to send, refreshed first if it is about to expire.

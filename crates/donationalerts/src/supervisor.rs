@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +23,8 @@ use crate::error::IntakeError;
 use crate::session::{run_session, SessionEnd};
 use crate::sink::DonationSink;
 use crate::status::IntakeStatus;
+
+pub(crate) use source::backoff_delay;
 
 /// A running catch-up, owned so that it can outlive the session that started it.
 pub(crate) type CatchUpTask =
@@ -147,14 +148,6 @@ pub async fn run(
     Ok(())
 }
 
-/// `min·2^attempt`, capped at `max`, times a random factor in [0.5, 1.5) (then capped again).
-pub(crate) fn backoff_delay(attempt: u32, min: Duration, max: Duration) -> Duration {
-    let base = min.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
-    let capped = base.min(max.as_secs_f64());
-    let factor: f64 = rand::rng().random_range(0.5..1.5);
-    Duration::from_secs_f64((capped * factor).min(max.as_secs_f64()))
-}
-
 enum WaitEnd {
     Reconnect,
     Shutdown,
@@ -233,25 +226,6 @@ async fn wait_for_login(shared: &Shared) -> bool {
         if shared.api.token_file_changed().await && shared.api.load_credentials().await {
             tracing::info!("donationalerts: new token found; reconnecting");
             return true;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let min = Duration::from_secs(1);
-        let max = Duration::from_secs(60);
-        for _ in 0..100 {
-            let d0 = backoff_delay(0, min, max);
-            assert!(d0 >= Duration::from_millis(500) && d0 < Duration::from_millis(1500));
-            let d3 = backoff_delay(3, min, max);
-            assert!(d3 >= Duration::from_secs(4) && d3 < Duration::from_secs(12));
-            assert!(backoff_delay(40, min, max) <= max);
-            assert!(backoff_delay(40, min, max) >= Duration::from_secs(30));
         }
     }
 }

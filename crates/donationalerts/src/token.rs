@@ -3,7 +3,6 @@
 //! Expiry is stored as `obtained_at + expires_in` (unix seconds); the JWT is never decoded.
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -124,10 +123,8 @@ impl TokenFile {
 
     /// Reads the token; `Ok(None)` if there is no file.
     pub fn load(&self) -> Result<Option<StoredToken>, IntakeError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.err(e)),
+        let Some(text) = source::read_secret(&self.path).map_err(|e| self.err(e))? else {
+            return Ok(None);
         };
         serde_json::from_str(&text).map(Some).map_err(|e| {
             self.err(std::io::Error::new(
@@ -139,40 +136,9 @@ impl TokenFile {
 
     /// Writes the token atomically (temp file + rename), readable only by the owner (0600).
     pub fn save(&self, token: &StoredToken) -> Result<(), IntakeError> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| self.err(e))?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
         let body = serde_json::to_vec_pretty(token).map_err(|e| self.err(std::io::Error::other(e.to_string())))?;
-        {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp).map_err(|e| self.err(e))?;
-            // A temp file left over from a crash keeps its old mode: force 0600 before writing.
-            restrict(&tmp).map_err(|e| self.err(e))?;
-            f.write_all(&body).map_err(|e| self.err(e))?;
-            f.sync_all().map_err(|e| self.err(e))?;
-        }
-        std::fs::rename(&tmp, &self.path).map_err(|e| self.err(e))?;
-        restrict(&self.path).map_err(|e| self.err(e))?;
-        Ok(())
+        source::write_secret(&self.path, &body).map_err(|e| self.err(e))
     }
-}
-
-#[cfg(unix)]
-fn restrict(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict(_path: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@
 //! Adding a source = one crate that implements [`DonationSource`] (with its configuration section
 //! and a fake server for its tests), plus one line in the service's source list.
 
+mod util;
+
+pub use util::{backoff_delay, read_secret, retry_after, write_secret};
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;

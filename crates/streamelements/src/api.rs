@@ -138,12 +138,5 @@ impl Api {
 
 /// `Retry-After` in seconds (capped), or `default` when absent or unreadable.
 pub(crate) fn retry_after(headers: &HeaderMap, default: Duration, max: Duration) -> Duration {
-    headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(default)
-        .min(max)
+    source::retry_after(headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()), default, max)
 }

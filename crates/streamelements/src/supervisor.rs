@@ -14,7 +14,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rand::Rng;
 use source::{Incoming, Sink, Status};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
@@ -24,6 +23,8 @@ use crate::api::{Api, ApiError};
 use crate::catchup::{catch_up, CatchUpError, CatchUpReport, Confirmed};
 use crate::config::SeConfig;
 use crate::session::{run_session, Mode, SessionEnd};
+
+pub(crate) use source::backoff_delay;
 
 /// The token, replaceable while running ([`crate::StreamElements::set_token`]).
 pub(crate) struct TokenCell {
@@ -174,14 +175,6 @@ pub(crate) async fn run(
     Ok(())
 }
 
-/// `min·2^attempt`, capped at `max`, times a random factor in [0.5, 1.5) (then capped again).
-pub(crate) fn backoff_delay(attempt: u32, min: Duration, max: Duration) -> Duration {
-    let base = min.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
-    let capped = base.min(max.as_secs_f64());
-    let factor: f64 = rand::rng().random_range(0.5..1.5);
-    Duration::from_secs_f64((capped * factor).min(max.as_secs_f64()))
-}
-
 enum WaitEnd {
     Reconnect,
     Shutdown,
@@ -242,24 +235,5 @@ async fn wait_for_login(shared: &Shared) -> bool {
             true
         }
         _ = tokio::time::sleep(shared.cfg.tuning.login_retry_interval) => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let min = Duration::from_secs(1);
-        let max = Duration::from_secs(60);
-        for _ in 0..100 {
-            let d0 = backoff_delay(0, min, max);
-            assert!(d0 >= Duration::from_millis(500) && d0 < Duration::from_millis(1500));
-            let d3 = backoff_delay(3, min, max);
-            assert!(d3 >= Duration::from_secs(4) && d3 < Duration::from_secs(12));
-            assert!(backoff_delay(40, min, max) <= max);
-            assert!(backoff_delay(40, min, max) >= Duration::from_secs(30));
-        }
     }
 }

@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use source::{CancellationToken, Incoming, Sink, SourceError, Status};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -22,6 +21,8 @@ use crate::api::ApiError;
 use crate::eventsub::Seen;
 use crate::session::{run_session, SessionEnd};
 use crate::Twitch;
+
+pub(crate) use source::backoff_delay;
 
 /// The scopes the intake needs (and `login` asks for).
 pub const SCOPES: &str = "channel:manage:redemptions bits:read";
@@ -69,14 +70,6 @@ impl Ctl {
             }
         }
     }
-}
-
-/// `min·2^attempt`, capped at `max`, times a random factor in [0.5, 1.5) (then capped again).
-pub(crate) fn backoff_delay(attempt: u32, min: Duration, max: Duration) -> Duration {
-    let base = min.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
-    let capped = base.min(max.as_secs_f64());
-    let factor: f64 = rand::rng().random_range(0.5..1.5);
-    Duration::from_secs_f64((capped * factor).min(max.as_secs_f64()))
 }
 
 enum Prepared {
@@ -253,21 +246,6 @@ async fn wait_for_login(tw: &Twitch, ctl: &Ctl) -> bool {
         if tw.api.new_login_available() {
             tracing::info!("twitch: new token found; connecting");
             return true;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let (min, max) = (Duration::from_secs(1), Duration::from_secs(60));
-        for _ in 0..100 {
-            let d0 = backoff_delay(0, min, max);
-            assert!(d0 >= Duration::from_millis(500) && d0 < Duration::from_millis(1500));
-            assert!(backoff_delay(40, min, max) <= max);
         }
     }
 }

@@ -2,7 +2,6 @@
 //! chmod-ed afterwards: a fresh temp file is created 0600 and renamed over the old one).
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -85,10 +84,8 @@ impl TokenFile {
 
     /// Reads the token; `Ok(None)` when there is no file.
     pub fn load(&self) -> Result<Option<StoredToken>, TokenFileError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.err(e)),
+        let Some(text) = source::read_secret(&self.path).map_err(|e| self.err(e))? else {
+            return Ok(None);
         };
         serde_json::from_str(&text).map(Some).map_err(|e| {
             self.err(std::io::Error::new(
@@ -100,31 +97,8 @@ impl TokenFile {
 
     /// Writes atomically: a new temp file created with mode 0600, then renamed over the old file.
     pub fn save(&self, token: &StoredToken) -> Result<(), TokenFileError> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| self.err(e))?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
-        // A temp file left over from a crash may have another mode: remove it, create a fresh one.
-        match std::fs::remove_file(&tmp) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(self.err(e)),
-        }
         let body = serde_json::to_vec_pretty(token).map_err(|e| self.err(std::io::Error::other(e.to_string())))?;
-        {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp).map_err(|e| self.err(e))?;
-            f.write_all(&body).map_err(|e| self.err(e))?;
-            f.sync_all().map_err(|e| self.err(e))?;
-        }
-        std::fs::rename(&tmp, &self.path).map_err(|e| self.err(e))?;
-        Ok(())
+        source::write_secret(&self.path, &body).map_err(|e| self.err(e))
     }
 }
 
