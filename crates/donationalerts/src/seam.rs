@@ -166,16 +166,16 @@ pub fn incoming(d: DaDonation) -> Incoming {
 #[async_trait]
 impl DonationSink for Seam {
     async fn deliver(&self, d: DaDonation) -> Result<(), SinkError> {
-        self.sink.deliver(incoming(d)).await.map(|_| ()).map_err(|e| SinkError::new(e.to_string()))
+        self.sink.deliver(incoming(d)).await.map(|_| ())
     }
 
     async fn load_watermark(&self) -> Result<Option<i64>, SinkError> {
-        let v = self.sink.load_watermark().await.map_err(|e| SinkError::new(e.to_string()))?;
+        let v = self.sink.load_watermark().await?;
         Ok(v.and_then(|s| s.parse().ok()))
     }
 
     async fn store_watermark(&self, id: i64) -> Result<(), SinkError> {
-        self.sink.store_watermark(&id.to_string()).await.map_err(|e| SinkError::new(e.to_string()))
+        self.sink.store_watermark(&id.to_string()).await
     }
 }
 

@@ -4,26 +4,10 @@ use async_trait::async_trait;
 
 use crate::donation::DaDonation;
 
-/// Why the sink could not record a donation or the watermark. The intake treats every sink error as
-/// transient: the donation stays above the watermark and is delivered again by a later catch-up.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct SinkError {
-    message: String,
-}
-
-impl SinkError {
-    /// A sink error with a human-readable reason.
-    pub fn new(message: impl Into<String>) -> Self {
-        SinkError { message: message.into() }
-    }
-}
-
-impl From<std::io::Error> for SinkError {
-    fn from(e: std::io::Error) -> Self {
-        SinkError::new(e.to_string())
-    }
-}
+/// Why the sink could not record a donation or the watermark: the source seam's error. The intake
+/// treats every sink error as transient: the donation stays above the watermark and is delivered
+/// again by a later catch-up.
+pub use source::SinkError;
 
 /// The journal, as the intake sees it.
 ///
