@@ -38,6 +38,12 @@ pub enum Status {
     Connecting,
     /// Subscribed; donations arrive as they are made.
     Live,
+    /// Subscribed, but part of the source cannot work until the streamer fixes something (the note
+    /// says what, in a few words; the log says how), e.g. Twitch cheers without redemptions.
+    Partial {
+        /// What does not work, e.g. `cheers only: the Draw reward cannot be managed (see the log)`.
+        note: &'static str,
+    },
     /// Fetching what was missed (after a (re)connect or while the connection is down).
     CatchingUp,
     /// The connection is down; the next attempt starts in `in_secs` seconds.
@@ -64,6 +70,7 @@ impl fmt::Display for Status {
             Status::Disabled => f.write_str("off"),
             Status::Connecting => f.write_str("connecting"),
             Status::Live => f.write_str("live"),
+            Status::Partial { note } => write!(f, "live, {note}"),
             Status::CatchingUp => f.write_str("catching up"),
             Status::Reconnecting { in_secs } => write!(f, "reconnecting in {in_secs} s"),
             Status::LoginNeeded => f.write_str("login needed"),
@@ -255,5 +262,8 @@ mod tests {
         assert_eq!(Status::Reconnecting { in_secs: 5 }.to_string(), "reconnecting in 5 s");
         assert_eq!(Status::LoginNeeded.to_string(), "login needed");
         assert!(Status::Live.is_live() && !Status::Connecting.is_live());
+        let partial = Status::Partial { note: "cheers only" };
+        assert_eq!(partial.to_string(), "live, cheers only");
+        assert!(!partial.is_live(), "the panel must not show a half-working source as fine");
     }
 }

@@ -65,6 +65,8 @@ fn build(lookup: Lookup<'_>, data_dir: &Path) -> Result<Option<Arc<dyn DonationS
 struct Ids {
     broadcaster: Option<String>,
     reward: Option<String>,
+    /// Why there is no reward to take redemptions from (cheers still work).
+    no_reward: Option<&'static str>,
 }
 
 /// The Twitch source.
@@ -94,6 +96,19 @@ impl Twitch {
 
     pub(crate) fn set_reward(&self, id: Option<String>) {
         self.ids.lock().unwrap_or_else(|e| e.into_inner()).reward = id;
+    }
+
+    /// Records why redemptions cannot be taken (`None`: they can).
+    pub(crate) fn set_no_reward(&self, why: Option<&'static str>) {
+        self.ids.lock().unwrap_or_else(|e| e.into_inner()).no_reward = why;
+    }
+
+    /// The status once subscribed: live, or live for cheers only (and why).
+    pub(crate) fn live_status(&self) -> Status {
+        match self.ids.lock().unwrap_or_else(|e| e.into_inner()).no_reward {
+            Some(note) => Status::Partial { note },
+            None => Status::Live,
+        }
     }
 
     async fn settle_redemption(&self, id: &str, outcome: Outcome) -> Result<(), SettleError> {

@@ -382,7 +382,7 @@ pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> Sess
                     r = catch_up(tw, ctl) => r,
                 };
                 match r {
-                    Ok(true) => ctl.set_status(Status::Live),
+                    Ok(true) => ctl.set_status(tw.live_status()),
                     Ok(false) => return SessionEnd::Shutdown,
                     Err(ApiError::LoginNeeded(m)) => {
                         tracing::warn!(reason = %m, "twitch: catch-up refused the token");

@@ -113,6 +113,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
         Ok(id) => {
             tracing::info!(reward = %id, title = %title, "twitch: reward ready");
             tw.set_reward(Some(id));
+            tw.set_no_reward(None);
             Prepared::Ready
         }
         Err(ApiError::LoginNeeded(m)) => {
@@ -131,6 +132,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
                  TWITCH_REWARD_TITLE to another title. Only cheers are taken until then."
             );
             tw.set_reward(None);
+            tw.set_no_reward(Some("cheers only: a reward with this title was made by hand (see the log)"));
             Prepared::Ready
         }
         Err(ApiError::Http { status: 403, message }) => {
@@ -139,6 +141,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
                 "twitch: channel points are not available (the channel must be affiliate or partner); only cheers are taken"
             );
             tw.set_reward(None);
+            tw.set_no_reward(Some("cheers only: channel points need an affiliate or partner channel"));
             Prepared::Ready
         }
         Err(e) => {
