@@ -67,8 +67,9 @@ async fn twitch_redemptions_and_cheers_are_drawn_once_and_settled() {
     wait_live(&svc, &fake).await;
     assert_eq!(fake.rewards().len(), 1, "the Draw reward was created: {:?}", fake.rewards());
 
-    // Live: a redemption and a cheer, the cheer delivered twice by Twitch; a cheer too small to draw.
+    // Live: a redemption and a cheer, each delivered twice by Twitch; a cheer too small to draw.
     let fox = fake.redeem("Ann", "a fox sleeping in the snow");
+    assert!(fake.redeliver_last(), "the same redemption notification again");
     let lighthouse = fake.cheer("Bob", 200, "Cheer100 a red lighthouse Cheer100").expect("subscribed");
     assert!(fake.redeliver_last(), "the same notification again");
     assert!(fake.cheer("Zed", 50, "a tiny cat").is_some());
