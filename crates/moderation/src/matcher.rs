@@ -13,6 +13,7 @@
 //! (see the README's speed section).
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
 
@@ -179,8 +180,10 @@ struct Compiled {
     /// Every entry, in one set searched anchored at each word start (a few for the letter-spaced list),
     /// with the index of its first entry (member `i` is entry `first + i`).
     sets: Vec<(RegexSet, usize)>,
-    /// Each entry alone: where it matches.
-    regexes: Vec<Regex>,
+    /// Each entry alone (its regex source, in the one-byte alphabet), compiled the first time the
+    /// entry matches a line: where it matches. Most entries never match on a given stream, so the
+    /// service does not hold thousands of compiled regexes it never runs (tens of MB).
+    regexes: Vec<(String, OnceLock<Regex>)>,
     effects: Vec<Effect>,
     rules: Vec<Option<usize>>,
     /// Whether each entry names a digit itself (a match made only of digits counts only then).
@@ -211,7 +214,11 @@ impl Compiled {
     /// `sources`: each entry's regex as `pattern::compile` writes it for `script`.
     fn new(script: Script, entries: &[Entry], sources: &[String], alphabet: &Alphabet) -> Result<Self, PatternError> {
         let bytes: Vec<String> = sources.iter().map(|s| alphabet.translate(s)).collect();
-        let regexes = entries.iter().zip(&bytes).map(|(e, s)| compile_one(&e.pattern, s)).collect::<Result<_, _>>()?;
+        // Each one is compiled once here, to name a broken pattern, and dropped; `locate` compiles again on use.
+        for (e, b) in entries.iter().zip(&bytes) {
+            compile_one(&e.pattern, b)?;
+        }
+        let regexes = bytes.iter().map(|b| (b.clone(), OnceLock::new())).collect();
         let effects = entries.iter().map(|e| e.effect).collect();
         let rules = entries.iter().map(|e| e.rule).collect();
         let numeric = entries.iter().map(|e| e.pattern.chars().any(|c| c.is_ascii_digit())).collect();
@@ -310,7 +317,9 @@ impl Compiled {
         hits: &mut Vec<Hit>,
     ) {
         let effect = self.effects[i];
-        for m in self.regexes[i].find_iter(line) {
+        let (source, compiled) = &self.regexes[i];
+        let regex = compiled.get_or_init(|| Regex::new(source).expect("checked when the list was built"));
+        for m in regex.find_iter(line) {
             let region = regions.partition_point(|&r| r <= m.start());
             if regions.get(region).is_some_and(|&next| m.end() > next) {
                 continue;
