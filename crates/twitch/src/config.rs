@@ -81,6 +81,9 @@ pub struct TwitchTuning {
     pub sink_retry_max: Duration,
     /// Retry of a failed catch-up inside a live session.
     pub catchup_retry: Duration,
+    /// While live, the catch-up runs again this often: a redemption the socket missed (or one the
+    /// paging skipped while others were being settled) is drawn within this time, not next session.
+    pub catchup_interval: Duration,
     /// How many notification message ids are remembered for deduplication.
     pub dedupe_capacity: usize,
     /// Helix page size for the catch-up (1..=50).
@@ -102,6 +105,7 @@ impl Default for TwitchTuning {
             sink_retry_min: Duration::from_millis(500),
             sink_retry_max: Duration::from_secs(30),
             catchup_retry: Duration::from_secs(10),
+            catchup_interval: Duration::from_secs(300),
             dedupe_capacity: 4096,
             page_size: 50,
         }

@@ -112,8 +112,19 @@ impl Twitch {
     }
 
     async fn settle_redemption(&self, id: &str, outcome: Outcome) -> Result<(), SettleError> {
-        let (Some(broadcaster), Some(reward)) = self.ids() else {
-            return Err(SettleError::Retry("not connected yet".into()));
+        let (broadcaster, reward, no_reward) = {
+            let g = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+            (g.broadcaster.clone(), g.reward.clone(), g.no_reward)
+        };
+        let (Some(broadcaster), Some(reward)) = (broadcaster.clone(), reward) else {
+            return Err(match (broadcaster, no_reward) {
+                // Connected, but there is no reward of ours: it can never be settled (and must not
+                // hold up the settlements behind it).
+                (Some(_), Some(why)) => {
+                    SettleError::Permanent(format!("redemption {id}: no reward to settle with ({why})"))
+                }
+                _ => SettleError::Retry("not connected yet".into()),
+            });
         };
         let target = if outcome == Outcome::Drawn { "FULFILLED" } else { "CANCELED" };
         let retry = |e: &ApiError| SettleError::Retry(format!("redemption {id}: {e}"));

@@ -149,10 +149,10 @@ async fn subscribe(tw: &Twitch, session_id: &str) -> Result<(), ApiError> {
     a.and(b)
 }
 
-/// Delivers every UNFULFILLED redemption of our reward, oldest first (Helix pages). `Ok(false)` on shutdown.
-pub(crate) async fn catch_up(tw: &Twitch, ctl: &Ctl) -> Result<bool, ApiError> {
+/// Queues every UNFULFILLED redemption of our reward for delivery, oldest first (Helix pages).
+pub(crate) async fn catch_up(tw: &Twitch, ctl: &Ctl) -> Result<(), ApiError> {
     let (Some(broadcaster), Some(reward)) = tw.ids() else {
-        return Ok(true);
+        return Ok(());
     };
     let mut after: Option<String> = None;
     let mut delivered = 0usize;
@@ -160,9 +160,7 @@ pub(crate) async fn catch_up(tw: &Twitch, ctl: &Ctl) -> Result<bool, ApiError> {
         let (items, cursor) = tw.api.unfulfilled_page(&broadcaster, &reward, after.as_deref()).await?;
         for item in &items {
             if let Some(inc) = eventsub::redemption(item, &reward) {
-                if !ctl.deliver(tw, inc).await {
-                    return Ok(false);
-                }
+                ctl.enqueue(inc);
                 delivered += 1;
             }
         }
@@ -171,8 +169,8 @@ pub(crate) async fn catch_up(tw: &Twitch, ctl: &Ctl) -> Result<bool, ApiError> {
             _ => break,
         }
     }
-    tracing::info!(delivered, "twitch: catch-up of unfulfilled redemptions done");
-    Ok(true)
+    tracing::info!(queued = delivered, "twitch: catch-up of unfulfilled redemptions done");
+    Ok(())
 }
 
 fn far() -> Instant {
@@ -205,6 +203,8 @@ pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> Sess
     let mut watchdog = Instant::now() + t.connect_timeout;
     let mut validate_at = Instant::now() + t.validate_interval;
     let mut catchup_at: Option<Instant> = None;
+    // After the first catch-up of a session, later ones (the safety net) do not show "catching up".
+    let mut caught_up = false;
     let mut live_since: Option<Instant> = None;
     let lost = |live_since: Option<Instant>, hard| SessionEnd::Lost { live_for: live_since.map(|s| s.elapsed()), hard };
 
@@ -313,9 +313,7 @@ pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> Sess
                             }
                         };
                         if let Some(inc) = incoming {
-                            if !ctl.deliver(tw, inc).await {
-                                return SessionEnd::Shutdown;
-                            }
+                            ctl.enqueue(inc);
                         }
                     }
                     Frame::Reconnect { url } => {
@@ -375,15 +373,19 @@ pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> Sess
                 }
             }
             _ = tokio::time::sleep_until(catchup_at.unwrap_or_else(far)), if catchup_at.is_some() => {
-                catchup_at = None;
-                ctl.set_status(Status::CatchingUp);
+                if !caught_up {
+                    ctl.set_status(Status::CatchingUp);
+                }
                 let r = tokio::select! {
                     _ = ctl.shutdown.cancelled() => return SessionEnd::Shutdown,
                     r = catch_up(tw, ctl) => r,
                 };
                 match r {
-                    Ok(true) => ctl.set_status(tw.live_status()),
-                    Ok(false) => return SessionEnd::Shutdown,
+                    Ok(()) => {
+                        caught_up = true;
+                        ctl.set_status(tw.live_status());
+                        catchup_at = Some(Instant::now() + t.catchup_interval);
+                    }
                     Err(ApiError::LoginNeeded(m)) => {
                         tracing::warn!(reason = %m, "twitch: catch-up refused the token");
                         return SessionEnd::LoginNeeded;

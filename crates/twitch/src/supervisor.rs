@@ -29,7 +29,8 @@ pub const SCOPES: &str = "channel:manage:redemptions bits:read";
 
 /// What a running intake hands around.
 pub(crate) struct Ctl {
-    pub(crate) sink: Arc<dyn Sink>,
+    /// Donations on their way to the sink, in arrival order (see [`deliver_in_order`]).
+    queue: tokio::sync::mpsc::UnboundedSender<Incoming>,
     status: watch::Sender<Status>,
     pub(crate) shutdown: CancellationToken,
 }
@@ -48,27 +49,11 @@ impl Ctl {
         });
     }
 
-    /// Delivers until the sink confirms (retrying with backoff; a donation is never dropped).
-    /// False on shutdown.
-    pub(crate) async fn deliver(&self, tw: &Twitch, incoming: Incoming) -> bool {
-        let t = &tw.api.cfg.tuning;
-        let mut delay = t.sink_retry_min;
-        loop {
-            match self.sink.deliver(incoming.clone()).await {
-                Ok(d) => {
-                    tracing::debug!(id = %incoming.source_id, kind = %incoming.message_type, delivery = ?d, "twitch: delivered");
-                    return true;
-                }
-                Err(e) => {
-                    tracing::warn!(id = %incoming.source_id, error = %e, retry_ms = delay.as_millis() as u64, "twitch: sink refused a donation; retrying");
-                    tokio::select! {
-                        _ = self.shutdown.cancelled() => return false,
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                    delay = (delay * 2).min(t.sink_retry_max);
-                }
-            }
-        }
+    /// Hands a donation to the delivery task. Never waits: the socket loop keeps answering
+    /// keepalives and `session_reconnect` even while the journal refuses writes.
+    pub(crate) fn enqueue(&self, incoming: Incoming) {
+        // The receiver lives as long as `run`; a closed queue means we are shutting down.
+        let _ = self.queue.send(incoming);
     }
 }
 
@@ -151,6 +136,36 @@ async fn prepare(tw: &Twitch) -> Prepared {
     }
 }
 
+/// Delivers queued donations one by one, in order, each until the sink confirms it (retrying with
+/// backoff: a donation is never dropped while the service runs). Ends when the queue is closed and
+/// empty, or at shutdown while the sink refuses.
+async fn deliver_in_order(
+    sink: Arc<dyn Sink>,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Incoming>,
+    shutdown: CancellationToken,
+    tuning: crate::config::TwitchTuning,
+) {
+    while let Some(incoming) = queue.recv().await {
+        let mut delay = tuning.sink_retry_min;
+        loop {
+            match sink.deliver(incoming.clone()).await {
+                Ok(d) => {
+                    tracing::debug!(id = %incoming.source_id, kind = %incoming.message_type, delivery = ?d, "twitch: delivered");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(id = %incoming.source_id, error = %e, retry_ms = delay.as_millis() as u64, "twitch: sink refused a donation; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(tuning.sink_retry_max);
+                }
+            }
+        }
+    }
+}
+
 /// Runs the intake until `shutdown` is cancelled.
 pub(crate) async fn run(
     tw: Arc<Twitch>,
@@ -158,10 +173,24 @@ pub(crate) async fn run(
     status: watch::Sender<Status>,
     shutdown: CancellationToken,
 ) -> Result<(), SourceError> {
-    let ctl = Ctl { sink, status, shutdown };
-    if !tw.api.load_credentials() && !wait_for_login(&tw, &ctl).await {
-        ctl.set_status(Status::Stopped);
-        return Ok(());
+    let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+    let delivery = tokio::spawn(deliver_in_order(sink, queued, shutdown.clone(), tw.api.cfg.tuning.clone()));
+    let ctl = Ctl { queue, status, shutdown };
+    run_sessions(&tw, &ctl).await;
+    let Ctl { queue, status, .. } = ctl;
+    drop(queue);
+    // What arrived before the stop is still delivered (unless the sink refuses it at shutdown).
+    let _ = delivery.await;
+    status.send_replace(Status::Stopped);
+    tracing::info!("twitch: intake stopped");
+    Ok(())
+}
+
+/// Logs in, connects, and runs sessions with backoff until shutdown.
+async fn run_sessions(tw: &Arc<Twitch>, ctl: &Ctl) {
+    let tw = tw.clone();
+    if !tw.api.load_credentials() && !wait_for_login(&tw, ctl).await {
+        return;
     }
     let t = tw.api.cfg.tuning.clone();
     let mut attempt = 0u32;
@@ -177,17 +206,17 @@ pub(crate) async fn run(
         };
         let delay = match prepared {
             Prepared::LoginNeeded => {
-                if !wait_for_login(&tw, &ctl).await {
+                if !wait_for_login(&tw, ctl).await {
                     break;
                 }
                 attempt = 0;
                 continue;
             }
             Prepared::Failed => backoff_delay(attempt, t.backoff_min, t.backoff_max),
-            Prepared::Ready => match run_session(&tw, &ctl, &mut seen).await {
+            Prepared::Ready => match run_session(&tw, ctl, &mut seen).await {
                 SessionEnd::Shutdown => break,
                 SessionEnd::LoginNeeded => {
-                    if !wait_for_login(&tw, &ctl).await {
+                    if !wait_for_login(&tw, ctl).await {
                         break;
                     }
                     attempt = 0;
@@ -206,13 +235,10 @@ pub(crate) async fn run(
             },
         };
         attempt = attempt.saturating_add(1);
-        if !wait_reconnect(&ctl, delay).await {
+        if !wait_reconnect(ctl, delay).await {
             break;
         }
     }
-    ctl.set_status(Status::Stopped);
-    tracing::info!("twitch: intake stopped");
-    Ok(())
 }
 
 /// Counts down on the status; false on shutdown.

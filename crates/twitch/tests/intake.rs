@@ -322,6 +322,27 @@ async fn sink_errors_are_retried_not_dropped() {
     r.stop().await;
 }
 
+/// While the journal refuses writes, the socket is still looked after: a `session_reconnect` that
+/// arrives meanwhile is followed before Twitch closes the old socket, so no cheer is lost.
+#[tokio::test]
+async fn a_failing_sink_does_not_stall_the_socket() {
+    let fake = FakeTwitch::start().await;
+    let r = live(&fake, "stall").await;
+    let before = fake.connections();
+    fake.set_reconnect_grace(Duration::from_secs(1));
+    *r.sink.fail_next.lock().unwrap() = 60; // ≈ 3 s of refusals at 10–50 ms retries
+    let first = fake.cheer("Early", 100, "while the disk is full").unwrap();
+    fake.send_session_reconnect();
+    // Twitch closes the old socket after its grace time; by then the new one must carry the
+    // subscriptions, or a cheer made now is lost for good (EventSub never replays).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = fake.cheer("Late", 100, "after the move").expect("a subscribed socket while the sink still fails");
+    r.until_delivered(2).await;
+    assert!(r.sink.by_id(&first).is_some() && r.sink.by_id(&second).is_some());
+    assert_eq!(fake.connections(), before + 1, "the move worked: no fresh session was needed");
+    r.stop().await;
+}
+
 fn file_env(fake: &FakeTwitch, dir: &std::path::Path) -> (Vec<(String, String)>, StoredToken) {
     let (access, refresh) = fake.issue_tokens();
     let token = StoredToken { access_token: access, refresh_token: Some(refresh), expires_at: None, obtained_at: 0 };
