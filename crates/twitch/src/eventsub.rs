@@ -63,18 +63,66 @@ pub(crate) fn parse(text: &str) -> Frame {
     }
 }
 
-/// Removes cheermote tokens (`Cheer100`, `Kappa100`, `cheer1`: letters followed by digits) and
-/// squeezes the spaces left behind.
-pub fn strip_cheermotes(message: &str) -> String {
-    message
-        .split_whitespace()
-        .filter(|w| {
-            let letters = w.chars().take_while(|c| c.is_alphabetic()).count();
-            let rest = &w[w.char_indices().nth(letters).map_or(w.len(), |(i, _)| i)..];
-            !(letters > 0 && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Twitch's global cheermote prefixes (case-insensitive), as the Helix `GET /bits/cheermotes` list
+/// names them. A channel may add its own; see [`strip_cheermotes`].
+const GLOBAL_CHEERMOTES: &[&str] = &[
+    "cheer",
+    "doodlecheer",
+    "biblethump",
+    "cheerwhal",
+    "corgo",
+    "scoops",
+    "uni",
+    "showlove",
+    "party",
+    "seemsgood",
+    "pride",
+    "kappa",
+    "frankerz",
+    "heyguys",
+    "dansgame",
+    "elegiggle",
+    "trihard",
+    "kreygasm",
+    "4head",
+    "swiftrage",
+    "notlikethis",
+    "failfish",
+    "vohiyo",
+    "pjsalt",
+    "mrdestructoid",
+    "bday",
+    "ripcheer",
+    "shamrock",
+    "bitboss",
+    "streamlabs",
+    "muxy",
+    "holidaycheer",
+    "goal",
+    "anon",
+    "charity",
+];
+
+/// `(prefix, amount)` when the word has the shape of a cheermote: a name, then only digits.
+fn cheermote(word: &str) -> Option<(&str, u64)> {
+    let split = word.char_indices().find(|(_, c)| c.is_ascii_digit()).map(|(i, _)| i)?;
+    let (name, digits) = word.split_at(split);
+    let amount = digits.parse().ok().filter(|_| !name.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))?;
+    Some((name, amount))
+}
+
+/// Removes the cheermotes (`Cheer100`, `Kappa50`, a channel's own `Hype25`) from a cheer's message,
+/// keeping words that only look like them (`B52`, `R2`, `Area51`). Global cheermotes always go; words
+/// of the same shape with another name go only when they are what makes the cheer's `bits` add up
+/// (they are then the channel's own cheermotes). Squeezes the spaces left behind.
+pub fn strip_cheermotes(message: &str, bits: u64) -> String {
+    let words: Vec<&str> = message.split_whitespace().collect();
+    let global =
+        |w: &str| cheermote(w).is_some_and(|(name, _)| GLOBAL_CHEERMOTES.iter().any(|g| g.eq_ignore_ascii_case(name)));
+    let known: u64 = words.iter().filter(|w| global(w)).filter_map(|w| cheermote(w)).map(|(_, n)| n).sum();
+    let others: u64 = words.iter().filter(|w| !global(w)).filter_map(|w| cheermote(w)).map(|(_, n)| n).sum();
+    let strip_others = known != bits && known.saturating_add(others) == bits;
+    words.into_iter().filter(|w| !(global(w) || (strip_others && cheermote(w).is_some()))).collect::<Vec<_>>().join(" ")
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -106,7 +154,7 @@ pub(crate) fn cheer(event: &Value, message_id: &str, min_bits: u64, bits_value: 
     if bits < min_bits || message_id.is_empty() {
         return None;
     }
-    let message = strip_cheermotes(event.get("message").and_then(Value::as_str).unwrap_or(""));
+    let message = strip_cheermotes(event.get("message").and_then(Value::as_str).unwrap_or(""), bits);
     if message.is_empty() {
         return None;
     }
@@ -220,10 +268,15 @@ mod tests {
 
     #[test]
     fn cheermotes_are_stripped() {
-        assert_eq!(strip_cheermotes("Cheer100 draw a cat Cheer1"), "draw a cat");
-        assert_eq!(strip_cheermotes("cheer1 hi cheer1"), "hi");
-        assert_eq!(strip_cheermotes("Kappa100 a 3d cube, PogChamp50"), "a 3d cube,");
-        assert_eq!(strip_cheermotes("1000 cats"), "1000 cats");
+        assert_eq!(strip_cheermotes("Cheer100 draw a cat Cheer1", 101), "draw a cat");
+        assert_eq!(strip_cheermotes("cheer1 hi cheer1", 2), "hi");
+        assert_eq!(strip_cheermotes("1000 cats Cheer100", 100), "1000 cats");
+        // Words that only look like cheermotes stay when the global ones already make up the bits.
+        assert_eq!(strip_cheermotes("Cheer100 draw a B52 over Area51 with R2", 100), "draw a B52 over Area51 with R2");
+        // A channel's own cheermote goes when it is what the bits were spent on.
+        assert_eq!(strip_cheermotes("Kappa100 a 3d cube, PogChamp50", 150), "a 3d cube,");
+        assert_eq!(strip_cheermotes("Hype25 a fox Hype25", 50), "a fox");
+        assert_eq!(strip_cheermotes("Hype25 a fox in 2D4", 25), "a fox in 2D4");
     }
 
     #[test]
