@@ -146,7 +146,15 @@ pub(crate) async fn catch_up(shared: Arc<Shared>) -> Result<CatchUpReport, Catch
                 break;
             }
         }
-        let ms = newest.first().and_then(created).unwrap_or(0);
+        // No tips yet: the epoch. Tips whose time cannot be read: refuse rather than guess, or the
+        // whole history could be drawn on the next catch-up.
+        let ms = match newest.first() {
+            None => 0,
+            Some(t) => created(t).ok_or_else(|| ApiError::Protocol {
+                what: "GET /tips (newest)".into(),
+                reason: "the newest tip has no readable createdAt",
+            })?,
+        };
         let ids = newest
             .iter()
             .filter(|t| created(t) == Some(ms))
@@ -200,6 +208,16 @@ pub(crate) async fn catch_up(shared: Arc<Shared>) -> Result<CatchUpReport, Catch
     let mut held = false;
     let mut failure = None;
     for tip in tips {
+        // Only what is at or after the watermark: the server's `after` filter is not trusted alone
+        // (a tip from before it, or one with no time to place it by, would replay old history).
+        match tip.created_ms {
+            Some(c) if c >= watermark_ms => {}
+            Some(_) => continue,
+            None => {
+                tracing::warn!(id = %tip.id, "streamelements: a tip without createdAt in the REST list skipped");
+                continue;
+            }
+        }
         let already = tip.created_ms == Some(watermark_ms) && settled_ids.contains(&tip.id);
         if tip.drawable() && !already {
             match deliver(&shared, tip.incoming).await {
@@ -210,7 +228,7 @@ pub(crate) async fn catch_up(shared: Arc<Shared>) -> Result<CatchUpReport, Catch
                 }
             }
         } else if tip.approval == Approval::Pending && !tip.deleted && !already {
-            let recent = tip.created_ms.is_none_or(|c| newest_ms - c < window);
+            let recent = tip.created_ms.is_some_and(|c| newest_ms - c < window);
             if recent && !held {
                 tracing::debug!(id = %tip.id, "streamelements: pending tip holds the watermark");
                 held = true;

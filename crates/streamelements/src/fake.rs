@@ -76,6 +76,8 @@ struct Conn {
 struct Inner {
     /// Every tip, in creation order (`createdAt` never decreases).
     tips: Vec<Value>,
+    /// Answer `GET /tips` as if `after` had not been sent (a server that misreads it).
+    ignore_after: bool,
     next_tip: u64,
     last_ms: i64,
     frozen: bool,
@@ -109,6 +111,7 @@ impl FakeSe {
     pub async fn start() -> FakeSe {
         let inner = Arc::new(Mutex::new(Inner {
             tips: Vec::new(),
+            ignore_after: false,
             next_tip: 1,
             last_ms: 0,
             frozen: false,
@@ -305,6 +308,11 @@ impl FakeSe {
         self.lock().frozen = frozen;
     }
 
+    /// Makes `GET /tips` ignore `after` and list the whole history (a misbehaving server).
+    pub fn ignore_after(&self, ignore: bool) {
+        self.lock().ignore_after = ignore;
+    }
+
     /// Socket upgrades accepted so far (resumes included).
     pub fn connections(&self) -> u32 {
         self.lock().connections
@@ -498,7 +506,8 @@ async fn tips(
     let mut docs: Vec<Value> = g
         .tips
         .iter()
-        .filter(|t| after.is_none_or(|a| created(t) > a) && before.is_none_or(|b| created(t) < b))
+        .filter(|t| g.ignore_after || after.is_none_or(|a| created(t) > a))
+        .filter(|t| before.is_none_or(|b| created(t) < b))
         .cloned()
         .collect();
     let amount = |t: &Value| t["donation"]["amount"].as_f64().unwrap_or(0.0);

@@ -26,13 +26,16 @@ pub(crate) struct Tip {
     pub(crate) created_ms: Option<i64>,
     pub(crate) approval: Approval,
     pub(crate) deleted: bool,
+    /// The payment's `status` says it did not go through (`failed`, `refunded`, …). Absent or any
+    /// other value (`success` in every documented example) is taken as paid.
+    pub(crate) failed: bool,
     pub(crate) incoming: Incoming,
 }
 
 impl Tip {
-    /// Whether the tip is to be drawn: `allowed` and not deleted.
+    /// Whether the tip is to be drawn: `allowed`, not deleted, and its payment did not fail.
     pub(crate) fn drawable(&self) -> bool {
-        self.approval == Approval::Allowed && !self.deleted
+        self.approval == Approval::Allowed && !self.deleted && !self.failed
     }
 }
 
@@ -56,12 +59,17 @@ pub(crate) fn parse_tip(v: &Value) -> Result<Tip, &'static str> {
         _ => Approval::Other,
     };
     let deleted = v.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+    let failed = matches!(
+        v.get("status").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref(),
+        Some("failed" | "refunded" | "canceled" | "cancelled" | "chargeback" | "reversed" | "error")
+    );
     let created_ms = v.get("createdAt").and_then(Value::as_str).and_then(parse_iso_ms);
     Ok(Tip {
         id: id.to_string(),
         created_ms,
         approval,
         deleted,
+        failed,
         incoming: Incoming {
             source: SOURCE,
             source_id: id.to_string(),

@@ -324,6 +324,35 @@ async fn first_start_does_not_replay_history() {
     assert!(old.iter().all(|id| !sink.has(id)));
 }
 
+/// A server that lists the whole history (ignoring `after`) or a tip whose payment failed: neither
+/// puts old or unpaid tips on stream.
+#[tokio::test]
+async fn old_and_unpaid_tips_are_never_drawn_whatever_the_server_lists() {
+    let fake = start_fake().await;
+    let mut old: Vec<String> = (0..3).map(|i| fake.tip(&format!("old{i}"), 5.0, "USD", "old request")).collect();
+    // One from years ago: older than anything the watermark will ever be.
+    let mut ancient = fake.stored_tips()[0].clone();
+    ancient["_id"] = serde_json::Value::Null;
+    ancient["createdAt"] = serde_json::json!("2019-01-01T00:00:00.000Z");
+    old.push(fake.tip_raw(ancient));
+    let sink = TestSink::new();
+    let run = Running::start_live(source_for(&fake), sink.clone()).await;
+    run.stop().await;
+    fake.ignore_after(true);
+    let mut refunded = fake.stored_tips()[0].clone();
+    refunded["_id"] = serde_json::Value::Null;
+    refunded["createdAt"] = serde_json::Value::Null;
+    refunded["status"] = serde_json::json!("refunded");
+    let refunded = fake.tip_raw(refunded);
+    let new = fake.tip("new", 3.0, "USD", "draw a fox");
+    let run = Running::start_live(source_for(&fake), sink.clone()).await;
+    wait_delivered(&sink, std::slice::from_ref(&new)).await;
+    run.stop().await;
+    assert_exactly(&sink, &[new]);
+    assert!(old.iter().all(|id| !sink.has(id)), "history listed by the server is not drawn");
+    assert!(!sink.has(&refunded), "a refunded tip is not drawn");
+}
+
 #[tokio::test]
 async fn tips_are_delivered_once_across_a_restart() {
     let fake = start_fake().await;
