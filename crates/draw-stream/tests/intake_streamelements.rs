@@ -87,13 +87,22 @@ async fn streamelements_tips_are_drawn_exactly_once_across_a_restart() {
     let after = fake.tip("Dan", 2.0, "USD", "a cabin under the northern lights");
     wait_row(&svc, &after, "shown").await;
 
+    // A tip StreamElements sends with an amount nobody can read: kept and shown as failed, with why.
+    let mut odd = fake.stored_tips().last().unwrap().clone();
+    odd["_id"] = Value::Null;
+    odd["createdAt"] = Value::Null;
+    odd["donation"]["amount"] = Value::from("lots");
+    let odd = fake.tip_raw(odd);
+    let row = wait_row(&svc, &odd, "failed").await;
+    assert!(row["reason"].as_str().is_some_and(|r| r.contains("amount")), "{row}");
+
     let rows = svc.donations().await;
     let mut count: HashMap<String, usize> = HashMap::new();
     for r in rows.iter().filter(|r| r["source"] == "streamelements") {
         *count.entry(r["source_id"].as_str().unwrap().to_owned()).or_default() += 1;
     }
     assert!(count.values().all(|&n| n == 1), "a tip journaled twice: {count:?}");
-    let mut expected = vec![fox, held, lake, after];
+    let mut expected = vec![fox, held, lake, after, odd];
     expected.extend(missed);
     assert_eq!(count.len(), expected.len(), "only the expected tips: {count:?}");
     assert!(!count.contains_key(&history), "history from before the first start is not drawn");

@@ -43,7 +43,11 @@ impl Tip {
 pub(crate) fn parse_tip(v: &Value) -> Result<Tip, &'static str> {
     let id = v.get("_id").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("tip without _id")?;
     let donation = v.get("donation").ok_or("tip without donation")?;
-    let amount = donation.get("amount").and_then(amount_text).ok_or("tip without a numeric amount")?;
+    // An amount that cannot be read still reaches the journal as written, which keeps the tip as
+    // `failed` with the reason (visible on the panel) instead of it vanishing here.
+    let amount = donation.get("amount").map_or_else(String::new, |a| {
+        amount_text(a).unwrap_or_else(|| a.as_str().map(str::to_owned).unwrap_or_else(|| a.to_string()))
+    });
     let currency = donation.get("currency").and_then(Value::as_str).unwrap_or_default().to_string();
     let message = donation.get("message").and_then(Value::as_str).unwrap_or_default().to_string();
     let donor = donation
@@ -242,6 +246,7 @@ mod tests {
         assert!(t.deleted && !t.drawable());
         assert!(!format!("{t:?}").contains("a@b.c"));
         assert!(parse_tip(&json!({"donation": {"amount": 1}})).is_err());
-        assert!(parse_tip(&json!({"_id": "x", "donation": {"amount": "lots"}})).is_err());
+        let odd = parse_tip(&json!({"_id": "x", "donation": {"amount": "lots"}})).unwrap();
+        assert_eq!(odd.incoming.amount, "lots", "kept as written: the journal records it as malformed, with why");
     }
 }
