@@ -128,6 +128,15 @@ impl Api {
         if self.access().as_deref() != Some(failed) {
             return Ok(());
         }
+        // `draw-stream login twitch` may have saved a new login while we ran: use it rather than
+        // refresh the old one and write that over it.
+        if let Ok(Some(saved)) = self.token_file.load() {
+            if saved.access_token != failed {
+                tracing::info!("twitch: a new login was saved meanwhile; using it");
+                self.set_creds(Some(Creds { access: saved.access_token, refresh: saved.refresh_token }));
+                return Ok(());
+            }
+        }
         let refresh = self.creds.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|c| c.refresh.clone());
         let Some(refresh) = refresh else {
             return Err(ApiError::LoginNeeded("the access token was refused and there is no refresh token".into()));

@@ -369,6 +369,28 @@ async fn an_expired_token_is_refreshed_and_saved() {
     r.stop().await;
 }
 
+/// A new `draw-stream login twitch` while the service runs is used, not overwritten by a refresh of
+/// the old login.
+#[tokio::test]
+async fn a_login_saved_while_running_wins_over_refreshing_the_old_one() {
+    let fake = FakeTwitch::start().await;
+    let dir = temp_dir("newlogin");
+    let (env, _) = file_env(&fake, &dir);
+    let r = Running::start(config(&env, &dir));
+    r.until_status(Status::Live).await;
+    until("two subscriptions", || fake.subscription_count() == 2).await;
+    let red = fake.redeem("Ann", "a fox");
+    r.until_delivered(1).await;
+    fake.expire_access_tokens();
+    let (_, new_login) = file_env(&fake, &dir);
+    r.tw.settle(&settlement(&red, "redemption", Outcome::Drawn)).await.expect("settled with the new login");
+    assert_eq!(fake.redemption_status(&red).as_deref(), Some("FULFILLED"));
+    assert_eq!(fake.refreshes(), 0, "the old login was not refreshed");
+    let saved = TokenFile::new(dir.join(twitch::TOKEN_FILE_NAME)).load().unwrap().unwrap();
+    assert_eq!(saved, new_login, "the new login stays in the file");
+    r.stop().await;
+}
+
 #[tokio::test]
 async fn a_refused_refresh_needs_login_until_a_new_token_file_appears() {
     let fake = FakeTwitch::start().await;
