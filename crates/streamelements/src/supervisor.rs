@@ -127,12 +127,34 @@ pub(crate) async fn run(
     let mut attempt = 0u32;
     let mut mode = Mode::Fresh;
     let mut last_catchup: Option<Instant> = None;
+    let mut quick_moves = 0u32;
     loop {
         if shared.shutdown.is_cancelled() {
             break;
         }
+        let started = Instant::now();
         let end = run_session(&shared, std::mem::replace(&mut mode, Mode::Fresh), &mut last_catchup).await;
         let t = &shared.cfg.tuning;
+        // A server that keeps sending `reconnect` (or refusing the token) right away must not make us
+        // reconnect in a tight loop: after a few quick moves in a row, back off like after a drop.
+        if started.elapsed() >= t.backoff_reset_after {
+            quick_moves = 0;
+        }
+        if matches!(end, SessionEnd::Resume(_) | SessionEnd::ResumeRefused) {
+            quick_moves += 1;
+            if quick_moves > 3 {
+                let pause = backoff_delay(attempt, t.backoff_min, t.backoff_max);
+                attempt = attempt.saturating_add(1);
+                tracing::warn!(
+                    pause_ms = pause.as_millis() as u64,
+                    "streamelements: moved servers several times in a row; pausing"
+                );
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(pause) => {}
+                }
+            }
+        }
         let delay = match end {
             SessionEnd::Shutdown => break,
             SessionEnd::LoginNeeded => {
