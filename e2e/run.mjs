@@ -167,7 +167,9 @@ async function main() {
   cleanups.push(async () => fs.rmSync(rulesDir, { recursive: true, force: true }));
   const rulesFile = path.join(rulesDir, 'rules.txt');
   fs.writeFileSync(rulesFile, 'hold ^clown~\n');
-  const svc = await startService({ MODERATION_RULES: rulesFile });
+  // A platform source (the Rust test passes a fake StreamElements' settings): the panel shows its state.
+  const sourceEnv = JSON.parse(process.env.E2E_SOURCE_ENV || '{}');
+  const svc = await startService({ MODERATION_RULES: rulesFile, ...sourceEnv });
   log('service at', svc.url);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drawstream-chromium-'));
   cleanups.push(async () => fs.rmSync(profile, { recursive: true, force: true }));
@@ -207,6 +209,15 @@ async function main() {
   await panel.click('#signin button[type=submit]');
   await panel.waitForSelector('#app:not([hidden])');
   await panel.waitForSelector('#status .chip');
+  if (sourceEnv.STREAMELEMENTS_TOKEN) {
+    await until('the StreamElements chip says live', async () =>
+      /^StreamElements: live$/.test((await panel.textContent('#status [data-chip=source-streamelements]').catch(() => '')) || ''), 20000);
+    const cls = await panel.getAttribute('#status [data-chip=source-streamelements]', 'class');
+    assert.ok(/\bok\b/.test(cls), `a live source's chip is green: ${cls}`);
+    log('panel: one chip per source (StreamElements: live)');
+  } else {
+    log('panel: no E2E_SOURCE_ENV, source chip not checked');
+  }
   const horizontalScroll = await panel.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   assert.equal(horizontalScroll, false, 'the panel fits a 390 px phone screen');
   log('panel: wrong token refused, signed in, fits 390 px');

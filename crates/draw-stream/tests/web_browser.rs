@@ -32,8 +32,15 @@ fn the_panel_overlay_and_gallery_work_in_headless_chromium() {
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
 
+    // A platform source for the panel to show: the fake StreamElements, alive while the browser runs.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let se = rt.block_on(streamelements::fake::FakeSe::start());
+    let source_env: serde_json::Map<String, serde_json::Value> =
+        se.env().into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+
     let mut child = Command::new("node")
         .arg("run.mjs")
+        .env("E2E_SOURCE_ENV", serde_json::Value::Object(source_env).to_string())
         .current_dir(&e2e)
         .env("DRAWSTREAM_BIN", env!("CARGO_BIN_EXE_draw-stream"))
         .env("CHROMIUM", &chromium)
