@@ -84,6 +84,20 @@ impl Sink for JournalSink {
         let (key, value) = (self.watermark_key(), value.to_owned());
         self.app.journal.call(move |j| j.meta_set(&key, &value)).await.map_err(|e| SinkError::new(e.to_string()))
     }
+
+    async fn withdraw(&self, source_id: &str, reason: &str) -> Result<bool, SinkError> {
+        let (source, id, why) = (self.source, source_id.to_owned(), reason.to_owned());
+        let withdrawn = self
+            .app
+            .journal
+            .call(move |j| j.withdraw(source, &id, &why))
+            .await
+            .map_err(|e| SinkError::new(format!("journal: {e}")))?;
+        if let Some(donation) = withdrawn {
+            tracing::info!(donation, source = source.as_str(), reason, "donation withdrawn on its platform; not drawn");
+        }
+        Ok(withdrawn.is_some())
+    }
 }
 
 /// Starts each source on `tasks`: its run loop, its status, and its settlements.

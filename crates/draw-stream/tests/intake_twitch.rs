@@ -44,7 +44,7 @@ async fn wait_live(svc: &Service, fake: &FakeTwitch) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let health = svc.get("/health").await;
-        if health["sources"]["twitch"]["status"] == "live" && fake.subscription_count() == 2 {
+        if health["sources"]["twitch"]["status"] == "live" && fake.subscription_count() == 3 {
             assert_eq!(health["sources"]["twitch"]["label"], "Twitch");
             return;
         }
@@ -85,6 +85,15 @@ async fn twitch_redemptions_and_cheers_are_drawn_once_and_settled() {
     wait_row(&svc, &refused, "refused").await;
     wait_status(&fake, &refused, "CANCELED").await;
 
+    // A moderator refunds a waiting redemption from Twitch's reward queue: it is not drawn.
+    svc.post("/queue/pause", None).await;
+    let taken_back = fake.redeem("Mod", "a pirate ship");
+    wait_row(&svc, &taken_back, "ready").await;
+    assert!(fake.cancel_in_queue(&taken_back));
+    let row = wait_row(&svc, &taken_back, "cleared").await;
+    assert!(row["reason"].as_str().is_some_and(|r| r.contains("canceled on Twitch")), "{row}");
+    svc.post("/queue/resume", None).await;
+
     // Twitch moves us to another server; a redemption and a cheer arrive during the move.
     fake.send_session_reconnect();
     let castle = fake.redeem("Cid", "a castle on a hill");
@@ -118,7 +127,7 @@ async fn twitch_redemptions_and_cheers_are_drawn_once_and_settled() {
     for r in rows.iter().filter(|r| r["source"] == "twitch") {
         *count.entry(r["source_id"].as_str().unwrap().to_owned()).or_default() += 1;
     }
-    let mut expected = vec![fox, lighthouse, refused, castle, boat];
+    let mut expected = vec![fox, lighthouse, refused, taken_back.clone(), castle, boat];
     expected.extend(moon);
     expected.extend(missed);
     assert!(count.values().all(|&n| n == 1), "a Twitch event journaled twice: {count:?}");
@@ -126,6 +135,10 @@ async fn twitch_redemptions_and_cheers_are_drawn_once_and_settled() {
     for id in &expected {
         assert!(count.contains_key(id), "{id} missing from the journal");
     }
+    let shows: Vec<Value> =
+        svc.donations().await.into_iter().filter(|r| r["source_id"] == taken_back.as_str()).collect();
+    assert_eq!(shows[0]["state"], "cleared", "the refunded redemption was never drawn");
+    assert_eq!(fake.redemption_status(&taken_back).as_deref(), Some("CANCELED"));
     let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
     assert!(!log.contains(&token), "the Twitch token never appears in logs");
 }

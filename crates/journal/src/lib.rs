@@ -974,6 +974,28 @@ impl Journal {
         self.lock().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
     }
 
+    /// The platform took a waiting donation back (a refund made on the platform): it ends `cleared`
+    /// with `reason` and counts as settled, so nobody tells the platform again. A donation already on
+    /// screen or finished is left alone. Returns its id when one was withdrawn.
+    pub fn withdraw(&self, source: Source, source_id: &str, reason: &str) -> Result<Option<i64>> {
+        let waiting = State::WAITING.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let c = self.lock();
+        let id: Option<i64> = c
+            .query_row(
+                &format!("SELECT id FROM donations WHERE source = ?1 AND source_id = ?2 AND state IN ({waiting})"),
+                params![source.as_str(), source_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(None) };
+        let withdraw = Transition {
+            set: "working = 0, reason = ?4, settled = 'withdrawn on the platform'",
+            args: &[&reason],
+            ..Transition::new(&State::WAITING, State::Cleared)
+        };
+        Ok(self.transition(&c, id, withdraw)?.then_some(id))
+    }
+
     /// Finished donations of `source` (shown, refused, ignored, cleared, skipped, failed) not yet
     /// marked settled, oldest first.
     pub fn unsettled(&self, source: Source, limit: usize) -> Result<Vec<Unsettled>> {
@@ -1104,6 +1126,24 @@ mod tests {
         assert_eq!(j.unsettled(twitch, 10).unwrap().len(), 1);
         assert_eq!(j.settled(out[0].id).unwrap().as_deref(), Some("fulfilled"));
         assert_eq!(j.unsettled(Source::MANUAL, 10).unwrap().len(), 1, "the cleared manual one");
+    }
+
+    #[test]
+    fn a_donation_the_platform_took_back_is_not_drawn_unless_it_is_already_on_screen() {
+        let j = Journal::open_in_memory().unwrap();
+        let twitch = Source::named("twitch");
+        let of = |n: u32| NewDonation { source: twitch, ..donation(n) };
+        j.insert(&of(1)).unwrap();
+        let on_screen = to_ready(&j);
+        assert!(j.start_showing(on_screen).unwrap());
+        j.insert(&of(2)).unwrap();
+        assert_eq!(j.withdraw(twitch, "m1", "refunded").unwrap(), None, "on screen: it finishes");
+        assert_eq!(j.withdraw(Source::MANUAL, "m2", "refunded").unwrap(), None, "another source's id");
+        let id = j.withdraw(twitch, "m2", "refunded on Twitch").unwrap().expect("a waiting one is withdrawn");
+        let row = j.get(id).unwrap().unwrap();
+        assert_eq!((row.state, row.reason.as_deref()), (State::Cleared, Some("refunded on Twitch")));
+        assert!(j.unsettled(twitch, 10).unwrap().is_empty(), "the platform is not told again");
+        assert_eq!(j.withdraw(twitch, "m2", "again").unwrap(), None, "twice is harmless");
     }
 
     #[test]

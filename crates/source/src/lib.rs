@@ -120,6 +120,13 @@ pub trait Sink: Send + Sync {
     async fn load_watermark(&self) -> Result<Option<String>, SinkError>;
     /// Persists the catch-up position. Store it only after everything up to it was delivered.
     async fn store_watermark(&self, value: &str) -> Result<(), SinkError>;
+    /// The platform took a donation back before it was drawn (a moderator refunded a Twitch
+    /// redemption from the reward queue): if it is still waiting, it is not drawn, and its platform
+    /// is not told again. Answers whether a waiting donation was withdrawn; a sink that keeps
+    /// nothing answers `Ok(false)`.
+    async fn withdraw(&self, _source_id: &str, _reason: &str) -> Result<bool, SinkError> {
+        Ok(false)
+    }
 }
 
 /// How a donation ended, for sources that tell their platform (Twitch redemptions).

@@ -16,6 +16,17 @@ pub const CHEER: &str = "cheer";
 
 pub(crate) const REDEMPTION_TYPE: &str = "channel.channel_points_custom_reward_redemption.add";
 pub(crate) const CHEER_TYPE: &str = "channel.cheer";
+/// A redemption of our reward fulfilled or canceled by someone else (a moderator, in Twitch's
+/// reward queue; our own settlements come back this way too).
+pub(crate) const REDEMPTION_UPDATE_TYPE: &str = "channel.channel_points_custom_reward_redemption.update";
+
+/// The id of a redemption of `reward_id` that was canceled (points refunded) on Twitch, from an
+/// `…redemption.update` event.
+pub(crate) fn canceled_redemption(event: &Value, reward_id: &str) -> Option<String> {
+    let ours = event.pointer("/reward/id").and_then(Value::as_str) == Some(reward_id);
+    let canceled = event.get("status").and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("canceled"));
+    (ours && canceled).then(|| text(event, "id")).flatten()
+}
 
 /// One parsed frame.
 #[derive(Debug, Clone, PartialEq)]

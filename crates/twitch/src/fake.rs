@@ -65,6 +65,7 @@ const VALIDATE_REPLY: &str = include_str!("../fixtures/oauth_validate_response_d
 
 const REDEMPTION_TYPE: &str = "channel.channel_points_custom_reward_redemption.add";
 const CHEER_TYPE: &str = "channel.cheer";
+const REDEMPTION_UPDATE_TYPE: &str = "channel.channel_points_custom_reward_redemption.update";
 
 fn fixture(text: &str) -> Value {
     serde_json::from_str(text).expect("fixture is JSON")
@@ -350,6 +351,20 @@ impl FakeTwitch {
         emit(&mut self.lock(), CHEER_TYPE, event)
     }
 
+    /// A moderator cancels (refunds) an UNFULFILLED redemption in Twitch's reward queue: the status
+    /// becomes CANCELED and `…redemption.update` is sent to subscribed sessions. False when it was
+    /// not UNFULFILLED.
+    pub fn cancel_in_queue(&self, id: &str) -> bool {
+        let mut g = self.lock();
+        let Some(pos) = g.redemptions.iter().position(|r| r.id == id && r.status == "UNFULFILLED") else {
+            return false;
+        };
+        g.redemptions[pos].status = "CANCELED".into();
+        let event = update_event(&g, pos);
+        emit(&mut g, REDEMPTION_UPDATE_TYPE, event);
+        true
+    }
+
     /// Sends the last notification again, same `message_id` (Twitch's at-least-once delivery).
     pub fn redeliver_last(&self) -> bool {
         let g = self.lock();
@@ -539,6 +554,28 @@ fn emit(g: &mut Inner, kind: &str, event: Value) -> Option<String> {
         sent = Some(message_id);
     }
     sent
+}
+
+/// The `…redemption.update` event of redemption `pos` (EventSub writes the status in lower case).
+fn update_event(g: &Inner, pos: usize) -> Value {
+    let r = &g.redemptions[pos];
+    let reward = g.rewards.iter().find(|w| w.id == r.reward_id);
+    let mut event = fixture(REDEMPTION_PAYLOAD)["event"].clone();
+    event["id"] = json!(r.id);
+    event["broadcaster_user_id"] = json!(BROADCASTER_ID);
+    event["broadcaster_user_login"] = json!(BROADCASTER_LOGIN);
+    event["user_login"] = json!(r.user.to_lowercase());
+    event["user_name"] = json!(r.user);
+    event["user_input"] = json!(r.input);
+    event["status"] = json!(r.status.to_lowercase());
+    event["reward"] = json!({
+        "id": r.reward_id,
+        "title": reward.map(|w| w.title.clone()).unwrap_or_default(),
+        "cost": reward.map(|w| w.cost).unwrap_or_default(),
+        "prompt": "Describe what to draw",
+    });
+    event["redeemed_at"] = json!(r.redeemed_at);
+    event
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -822,6 +859,9 @@ async fn patch_redemption(
         return error(StatusCode::BAD_REQUEST, "The redemption is not UNFULFILLED");
     }
     g.redemptions[pos].status = target.to_string();
+    // Twitch tells every `…redemption.update` subscriber, the updating app included.
+    let event = update_event(&g, pos);
+    emit(&mut g, REDEMPTION_UPDATE_TYPE, event);
     let item = redemption_json(&g.redemptions[pos], &g);
     Json(json!({ "data": [item] })).into_response()
 }
@@ -835,7 +875,7 @@ async fn create_subscription(State(s): State<Shared>, headers: HeaderMap, Json(b
     let condition = body.get("condition").cloned().unwrap_or(Value::Null);
     let method = body.pointer("/transport/method").and_then(Value::as_str).unwrap_or("");
     let session_id = body.pointer("/transport/session_id").and_then(Value::as_str).unwrap_or("").to_string();
-    if (kind != REDEMPTION_TYPE && kind != CHEER_TYPE) || version != "1" {
+    if ![REDEMPTION_TYPE, REDEMPTION_UPDATE_TYPE, CHEER_TYPE].contains(&kind.as_str()) || version != "1" {
         return error(StatusCode::BAD_REQUEST, "The combination of values in the type and version fields is not valid");
     }
     if condition.get("broadcaster_user_id").and_then(Value::as_str) != Some(BROADCASTER_ID) {

@@ -10,7 +10,7 @@
 //! GET  {auth}/validate                         -> broadcaster id (start-up, hourly)
 //! GET  custom_rewards?only_manageable_rewards  -> our reward, else POST one (text input required)
 //! WS   {eventsub}?keepalive_timeout_seconds=30 <- session_welcome (session id)
-//! POST eventsub/subscriptions × 2              (redemption.add for our reward, channel.cheer)
+//! POST eventsub/subscriptions × 3              (redemption.add and .update for our reward, channel.cheer)
 //! GET  custom_rewards/redemptions?status=UNFULFILLED&sort=OLDEST  (catch-up, paged)
 //! WS   <- notification / session_keepalive / session_reconnect / revocation
 //! PATCH custom_rewards/redemptions {"status":"FULFILLED"|"CANCELED"}  (settle)

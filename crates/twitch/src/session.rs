@@ -20,7 +20,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::ApiError;
-use crate::eventsub::{self, Frame, Seen, CHEER_TYPE, REDEMPTION_TYPE};
+use crate::eventsub::{self, Frame, Seen, CHEER_TYPE, REDEMPTION_TYPE, REDEMPTION_UPDATE_TYPE};
 use crate::supervisor::Ctl;
 use crate::Twitch;
 use source::Status;
@@ -130,23 +130,23 @@ fn close_advice(code: Option<u16>) -> (&'static str, bool) {
     }
 }
 
-/// Subscribes this session to our two events (concurrently: the welcome window is short).
+/// Subscribes this session to our events (concurrently: the welcome window is short): cheers, and
+/// for our reward its redemptions and their updates (a moderator's refund in the reward queue).
 async fn subscribe(tw: &Twitch, session_id: &str) -> Result<(), ApiError> {
     let (broadcaster, reward) = tw.ids();
     let broadcaster = broadcaster.unwrap_or_default();
     let cheer = tw.api.subscribe(CHEER_TYPE, json!({"broadcaster_user_id": broadcaster}), session_id);
-    let redeem = async {
-        match &reward {
-            Some(r) => {
-                tw.api
-                    .subscribe(REDEMPTION_TYPE, json!({"broadcaster_user_id": broadcaster, "reward_id": r}), session_id)
-                    .await
+    let of_reward = |kind: &'static str| {
+        let condition = reward.as_ref().map(|r| json!({"broadcaster_user_id": broadcaster, "reward_id": r}));
+        async move {
+            match condition {
+                Some(c) => tw.api.subscribe(kind, c, session_id).await,
+                None => Ok(()),
             }
-            None => Ok(()),
         }
     };
-    let (a, b) = tokio::join!(cheer, redeem);
-    a.and(b)
+    let (a, b, c) = tokio::join!(cheer, of_reward(REDEMPTION_TYPE), of_reward(REDEMPTION_UPDATE_TYPE));
+    a.and(b).and(c)
 }
 
 /// Queues every UNFULFILLED redemption of our reward for delivery, oldest first (Helix pages).
@@ -306,6 +306,12 @@ pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> Sess
                                     tracing::info!(bits = event.get("bits").and_then(|b| b.as_u64()), "twitch: cheer below TWITCH_MIN_BITS or without text; not drawn");
                                 }
                                 inc
+                            }
+                            REDEMPTION_UPDATE_TYPE => {
+                                if let Some(id) = tw.ids().1.and_then(|r| eventsub::canceled_redemption(&event, &r)) {
+                                    ctl.withdraw(id);
+                                }
+                                None
                             }
                             other => {
                                 tracing::debug!(kind = other, "twitch: notification of another type ignored");

@@ -28,9 +28,16 @@ pub(crate) use source::backoff_delay;
 pub const SCOPES: &str = "channel:manage:redemptions bits:read";
 
 /// What a running intake hands around.
+/// What the delivery task hands to the sink, in arrival order.
+enum Job {
+    Deliver(Incoming),
+    /// A redemption canceled on Twitch (refunded by a moderator): not to be drawn if still waiting.
+    Withdraw(String),
+}
+
 pub(crate) struct Ctl {
-    /// Donations on their way to the sink, in arrival order (see [`deliver_in_order`]).
-    queue: tokio::sync::mpsc::UnboundedSender<Incoming>,
+    /// Donations (and withdrawals) on their way to the sink, in arrival order (see [`deliver_in_order`]).
+    queue: tokio::sync::mpsc::UnboundedSender<Job>,
     status: watch::Sender<Status>,
     pub(crate) shutdown: CancellationToken,
 }
@@ -53,7 +60,12 @@ impl Ctl {
     /// keepalives and `session_reconnect` even while the journal refuses writes.
     pub(crate) fn enqueue(&self, incoming: Incoming) {
         // The receiver lives as long as `run`; a closed queue means we are shutting down.
-        let _ = self.queue.send(incoming);
+        let _ = self.queue.send(Job::Deliver(incoming));
+    }
+
+    /// Queues the withdrawal of a redemption refunded on Twitch (after anything queued before it).
+    pub(crate) fn withdraw(&self, redemption: String) {
+        let _ = self.queue.send(Job::Withdraw(redemption));
     }
 }
 
@@ -141,20 +153,25 @@ async fn prepare(tw: &Twitch) -> Prepared {
 /// empty, or at shutdown while the sink refuses.
 async fn deliver_in_order(
     sink: Arc<dyn Sink>,
-    mut queue: tokio::sync::mpsc::UnboundedReceiver<Incoming>,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Job>,
     shutdown: CancellationToken,
     tuning: crate::config::TwitchTuning,
 ) {
-    while let Some(incoming) = queue.recv().await {
+    while let Some(job) = queue.recv().await {
         let mut delay = tuning.sink_retry_min;
         loop {
-            match sink.deliver(incoming.clone()).await {
-                Ok(d) => {
+            let (id, done) = match &job {
+                Job::Deliver(incoming) => (&incoming.source_id, sink.deliver(incoming.clone()).await.map(|d| {
                     tracing::debug!(id = %incoming.source_id, kind = %incoming.message_type, delivery = ?d, "twitch: delivered");
-                    break;
-                }
+                })),
+                Job::Withdraw(id) => (id, sink.withdraw(id, "canceled on Twitch (points refunded)").await.map(|w| {
+                    tracing::info!(id = %id, withdrawn = w, "twitch: redemption canceled on Twitch");
+                })),
+            };
+            match done {
+                Ok(()) => break,
                 Err(e) => {
-                    tracing::warn!(id = %incoming.source_id, error = %e, retry_ms = delay.as_millis() as u64, "twitch: sink refused a donation; retrying");
+                    tracing::warn!(id = %id, error = %e, retry_ms = delay.as_millis() as u64, "twitch: sink refused a donation; retrying");
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
                         _ = tokio::time::sleep(delay) => {}

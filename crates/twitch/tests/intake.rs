@@ -22,6 +22,7 @@ struct MemSink {
     new: Mutex<Vec<Incoming>>,
     duplicates: Mutex<u32>,
     fail_next: Mutex<u32>,
+    withdrawn: Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -48,6 +49,10 @@ impl Sink for MemSink {
     }
     async fn store_watermark(&self, _value: &str) -> Result<(), SinkError> {
         Ok(())
+    }
+    async fn withdraw(&self, source_id: &str, _reason: &str) -> Result<bool, SinkError> {
+        self.withdrawn.lock().unwrap().push(source_id.to_owned());
+        Ok(true)
     }
 }
 
@@ -158,7 +163,7 @@ async fn live(fake: &FakeTwitch, name: &str) -> Running {
     let mut r = Running::start(config(&fake.env(), &dir));
     r._dir = Some(dir);
     r.until_status(Status::Live).await;
-    until("two subscriptions", || fake.subscription_count() == 2).await;
+    until("three subscriptions", || fake.subscription_count() == 3).await;
     r
 }
 
@@ -278,7 +283,7 @@ async fn session_reconnect_loses_nothing_and_does_not_resubscribe() {
     for id in [&a, &b, &c, &d] {
         assert!(r.sink.by_id(id).is_some(), "{id} lost");
     }
-    assert_eq!(fake.subscription_count(), 2, "subscriptions carried over, none added");
+    assert_eq!(fake.subscription_count(), 3, "subscriptions carried over, none added");
     assert_eq!(fake.connections(), 2, "no fresh session was needed");
     assert_eq!(*r.status.borrow(), Status::Live);
     assert_eq!(fake.inbound_frames(), 0);
@@ -293,7 +298,7 @@ async fn a_dropped_socket_reconnects_resubscribes_and_catches_up() {
     until("socket gone", || fake.connected_sessions() == 0 || fake.connections() >= 2).await;
     // Maybe while we are down (stored only), maybe after: delivered either way, once.
     let a = fake.redeem("A", "made around the drop");
-    until("reconnected and subscribed", || fake.connections() >= 2 && fake.subscription_count() == 2).await;
+    until("reconnected and subscribed", || fake.connections() >= 2 && fake.subscription_count() == 3).await;
     let b = fake.redeem("B", "after the reconnect");
     r.until_delivered(2).await;
     assert!(r.sink.by_id(&a).is_some() && r.sink.by_id(&b).is_some());
@@ -302,11 +307,30 @@ async fn a_dropped_socket_reconnects_resubscribes_and_catches_up() {
     // A server close code (4000: internal error) also ends in a fresh, subscribed session.
     let before = fake.connections();
     fake.close_sockets(4000);
-    until("fresh session after 4000", || fake.connections() > before && fake.subscription_count() == 2).await;
+    until("fresh session after 4000", || fake.connections() > before && fake.subscription_count() == 3).await;
     let c = fake.cheer("C", 300, "after a 4000").unwrap_or_default();
     let e = fake.redeem("E", "after a 4000");
     r.until_delivered(3 + usize::from(!c.is_empty())).await;
     assert!(r.sink.by_id(&e).is_some());
+    r.stop().await;
+}
+
+/// A moderator refunds a redemption from Twitch's reward queue: the journal is told to withdraw it;
+/// our own settlements (which Twitch also reports as updates) and fulfilments withdraw nothing.
+#[tokio::test]
+async fn a_redemption_refunded_in_the_twitch_queue_is_withdrawn() {
+    let fake = FakeTwitch::start().await;
+    let r = live(&fake, "queue").await;
+    let refunded = fake.redeem("Eve", "a cat");
+    let drawn = fake.redeem("Ann", "a fox");
+    r.until_delivered(2).await;
+    assert!(fake.cancel_in_queue(&refunded));
+    until("withdrawn", || r.sink.withdrawn.lock().unwrap().contains(&refunded)).await;
+    r.tw.settle(&settlement(&drawn, "redemption", Outcome::Drawn)).await.unwrap();
+    let later = fake.cheer("Bob", 100, "a marker after the updates").unwrap();
+    r.until_delivered(3).await;
+    assert!(r.sink.by_id(&later).is_some());
+    assert_eq!(*r.sink.withdrawn.lock().unwrap(), vec![refunded], "only the refunded one");
     r.stop().await;
 }
 
@@ -378,7 +402,7 @@ async fn a_login_saved_while_running_wins_over_refreshing_the_old_one() {
     let (env, _) = file_env(&fake, &dir);
     let r = Running::start(config(&env, &dir));
     r.until_status(Status::Live).await;
-    until("two subscriptions", || fake.subscription_count() == 2).await;
+    until("three subscriptions", || fake.subscription_count() == 3).await;
     let red = fake.redeem("Ann", "a fox");
     r.until_delivered(1).await;
     fake.expire_access_tokens();
@@ -515,7 +539,7 @@ async fn a_silent_socket_is_replaced_by_the_keepalive_watchdog() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(fake.connections(), 1, "keepalives must keep the session");
     fake.silence();
-    until("a new session after the silence", || fake.connections() >= 2 && fake.subscription_count() == 2).await;
+    until("a new session after the silence", || fake.connections() >= 2 && fake.subscription_count() == 3).await;
     let red = fake.redeem("Back", "after the silence");
     r.until_delivered(1).await;
     assert!(r.sink.by_id(&red).is_some());
@@ -527,7 +551,7 @@ async fn another_revocation_resubscribes_on_a_fresh_session() {
     let fake = FakeTwitch::start().await;
     let r = live(&fake, "version-removed").await;
     fake.send_revocation("version_removed");
-    until("resubscribed on a fresh session", || fake.connections() >= 2 && fake.subscription_count() == 2).await;
+    until("resubscribed on a fresh session", || fake.connections() >= 2 && fake.subscription_count() == 3).await;
     r.until_status(Status::Live).await;
     let cheer = fake.cheer("Again", 100, "subscribed again").unwrap();
     r.until_delivered(1).await;
