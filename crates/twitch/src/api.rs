@@ -46,6 +46,8 @@ struct Creds {
 pub(crate) struct Validated {
     pub(crate) user_id: String,
     pub(crate) login: String,
+    /// The application the token was issued to.
+    pub(crate) client_id: String,
     /// `None` when Twitch answered `"scopes": null` (seen live): not checked then.
     pub(crate) scopes: Option<Vec<String>>,
 }
@@ -181,6 +183,7 @@ impl Api {
                     return Ok(Validated {
                         user_id,
                         login: body.get("login").and_then(Value::as_str).unwrap_or("").to_string(),
+                        client_id: body.get("client_id").and_then(Value::as_str).unwrap_or("").to_string(),
                         scopes: body
                             .get("scopes")
                             .and_then(Value::as_array)

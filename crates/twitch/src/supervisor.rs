@@ -88,6 +88,16 @@ async fn prepare(tw: &Twitch) -> Prepared {
             return Prepared::Failed;
         }
     };
+    // A token of another application works for reading but can never manage our reward's
+    // redemptions (and cannot be refreshed with our client id): say which one, not just "login needed".
+    if !v.client_id.is_empty() && !tw.api.cfg.client_id.is_empty() && v.client_id != tw.api.cfg.client_id {
+        tracing::error!(
+            token_client_id = %v.client_id,
+            configured = %tw.api.cfg.client_id,
+            "twitch: the token was issued to another application than TWITCH_CLIENT_ID; run `draw-stream login twitch`"
+        );
+        return Prepared::LoginNeeded;
+    }
     if let Some(scopes) = &v.scopes {
         let missing: Vec<&str> = SCOPES.split(' ').filter(|s| !scopes.iter().any(|g| g == s)).collect();
         if !missing.is_empty() {
