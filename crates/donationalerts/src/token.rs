@@ -123,21 +123,12 @@ impl TokenFile {
 
     /// Reads the token; `Ok(None)` if there is no file.
     pub fn load(&self) -> Result<Option<StoredToken>, IntakeError> {
-        let Some(text) = source::read_secret(&self.path).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        serde_json::from_str(&text).map(Some).map_err(|e| {
-            self.err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("not a token file (line {}, column {})", e.line(), e.column()),
-            ))
-        })
+        source::read_json_secret(&self.path).map_err(|e| self.err(e))
     }
 
     /// Writes the token atomically (temp file + rename), readable only by the owner (0600).
     pub fn save(&self, token: &StoredToken) -> Result<(), IntakeError> {
-        let body = serde_json::to_vec_pretty(token).map_err(|e| self.err(std::io::Error::other(e.to_string())))?;
-        source::write_secret(&self.path, &body).map_err(|e| self.err(e))
+        source::write_json_secret(&self.path, token).map_err(|e| self.err(e))
     }
 }
 

@@ -18,7 +18,7 @@
 
 mod util;
 
-pub use util::{backoff_delay, read_secret, retry_after, write_secret};
+pub use util::{backoff_delay, read_json_secret, read_secret, retry_after, write_json_secret, write_secret};
 
 use std::fmt;
 use std::path::Path;

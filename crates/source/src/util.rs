@@ -35,6 +35,24 @@ pub fn read_secret(path: &Path) -> std::io::Result<Option<String>> {
     }
 }
 
+/// Reads a JSON secret file (a saved login); `Ok(None)` when it does not exist, `InvalidData` naming
+/// the line and column when it is not what was saved (never echoing the content).
+pub fn read_json_secret<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<Option<T>> {
+    let Some(text) = read_secret(path)? else { return Ok(None) };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not a token file (line {}, column {})", e.line(), e.column()),
+        )
+    })
+}
+
+/// Writes a value as a JSON secret file ([`write_secret`]: atomic, owner-only).
+pub fn write_json_secret<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let body = serde_json::to_vec_pretty(value).map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_secret(path, &body)
+}
+
 /// Writes a secret file atomically: a fresh temp file created with mode 0600 (never widened and
 /// then narrowed), synced, then renamed over the old file. A temp file left by a crash is replaced.
 pub fn write_secret(path: &Path, body: &[u8]) -> std::io::Result<()> {

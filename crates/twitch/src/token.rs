@@ -84,21 +84,12 @@ impl TokenFile {
 
     /// Reads the token; `Ok(None)` when there is no file.
     pub fn load(&self) -> Result<Option<StoredToken>, TokenFileError> {
-        let Some(text) = source::read_secret(&self.path).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        serde_json::from_str(&text).map(Some).map_err(|e| {
-            self.err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("not a token file (line {}, column {})", e.line(), e.column()),
-            ))
-        })
+        source::read_json_secret(&self.path).map_err(|e| self.err(e))
     }
 
     /// Writes atomically: a new temp file created with mode 0600, then renamed over the old file.
     pub fn save(&self, token: &StoredToken) -> Result<(), TokenFileError> {
-        let body = serde_json::to_vec_pretty(token).map_err(|e| self.err(std::io::Error::other(e.to_string())))?;
-        source::write_secret(&self.path, &body).map_err(|e| self.err(e))
+        source::write_json_secret(&self.path, token).map_err(|e| self.err(e))
     }
 }
 
