@@ -117,9 +117,13 @@ const DS = (() => {
     return e;
   }
 
+  // As the frame writes it (hud::money): "500 ₽", "200 bits", "1000 points", "5 USD".
   function money(amount, currency) {
     const cur = String(currency || '').trim().toUpperCase();
+    const one = String(amount).trim() === '1';
     if (cur === 'RUB' || cur === 'RUR') return amount + ' ₽';
+    if (cur === 'BITS') return amount + (one ? ' bit' : ' bits');
+    if (cur === 'POINTS') return amount + (one ? ' point' : ' points');
     return cur ? amount + ' ' + cur : String(amount);
   }
 

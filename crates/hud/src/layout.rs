@@ -108,13 +108,17 @@ enum Align {
     Right,
 }
 
-/// "500 ₽" for roubles (the font gets a custom ₽ glyph), "5 USD" otherwise; the overlay and gallery
-/// write amounts the same way.
+/// "500 ₽" for roubles (the font gets a custom ₽ glyph), "200 bits" and "1000 points" for Twitch
+/// cheers and channel-points redemptions, "5 USD" otherwise; the overlay and the panel write amounts
+/// the same way.
 pub fn money(amount: &str, currency: &str) -> String {
     let amount = amount.trim();
     let cur = currency.trim().to_uppercase();
+    let one = amount == "1";
     match cur.as_str() {
         "RUB" | "RUR" | "₽" => format!("{amount} ₽"),
+        "BITS" => format!("{amount} {}", if one { "bit" } else { "bits" }),
+        "POINTS" => format!("{amount} {}", if one { "point" } else { "points" }),
         "" => amount.to_string(),
         _ if amount.is_empty() => cur,
         _ => format!("{amount} {cur}"),
@@ -877,5 +881,8 @@ mod tests {
         assert_eq!(money("4.99", "usd"), "4.99 USD");
         assert_eq!(money("500", "rub"), "500 ₽");
         assert_eq!(money("7", ""), "7");
+        assert_eq!(money("200", "BITS"), "200 bits");
+        assert_eq!(money("1", "BITS"), "1 bit");
+        assert_eq!(money("1000", "POINTS"), "1000 points");
     }
 }
