@@ -155,36 +155,15 @@ impl DaConfig {
     /// `DA_ACCESS_TOKEN`, `DA_USER_ID`, `DA_REST_POLL_INTERVAL_SEC`) and the new ones
     /// (`DA_CLIENT_ID`, `DA_CLIENT_SECRET`, `DA_OAUTH_BASE`). `get` looks a name up (the
     /// environment, a TOML table…); empty values count as unset. The token file goes into `data_dir`.
+    ///
+    /// The same checks as the service's configuration ([`DaConfig::from_section`]); every problem is
+    /// named in the one error.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>, data_dir: &Path) -> Result<DaConfig, IntakeError> {
         let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let mut cfg = DaConfig { token_file: data_dir.join(TOKEN_FILE_NAME), ..DaConfig::default() };
-        if let Some(v) = get("DA_WS_URL") {
-            cfg.ws_url = v;
-        }
-        if let Some(v) = get("DA_API_BASE") {
-            cfg.api_base = v;
-        }
-        if let Some(v) = get("DA_OAUTH_BASE") {
-            cfg.oauth_base = v;
-        }
-        cfg.access_token = get("DA_ACCESS_TOKEN");
-        cfg.client_id = get("DA_CLIENT_ID");
-        cfg.client_secret = get("DA_CLIENT_SECRET");
-        if let Some(v) = get("DA_USER_ID") {
-            cfg.user_id =
-                Some(v.parse().map_err(|_| IntakeError::Config(format!("DA_USER_ID must be a number, got {v:?}")))?);
-        }
-        if let Some(v) = get("DA_REST_POLL_INTERVAL_SEC") {
-            let secs: f64 = v.parse().map_err(|_| {
-                IntakeError::Config(format!("DA_REST_POLL_INTERVAL_SEC must be a number of seconds, got {v:?}"))
-            })?;
-            if !(secs.is_finite() && secs > 0.0) {
-                return Err(IntakeError::Config("DA_REST_POLL_INTERVAL_SEC must be greater than 0".into()));
-            }
-            cfg.poll_interval = Duration::from_secs_f64(secs);
-        }
-        cfg.validate()?;
-        Ok(cfg)
+        DaConfig::from_section(&get, data_dir).map_err(|problems| {
+            let named: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
+            IntakeError::Config(named.join("; "))
+        })
     }
 
     /// True when there is any way to authenticate: a bare token, a token file, or an app

@@ -7,7 +7,7 @@
 use crate::draw_rules::{Admission, DrawRules, Fairness, Offer, Tier};
 use crate::journal::{Inserted, NewDonation, Placement, Turn};
 
-pub use crate::journal::{Incoming, Invalid, MAX_DONOR_CHARS, MAX_MESSAGE_CHARS};
+pub use crate::journal::{Incoming, Invalid, MAX_MESSAGE_CHARS};
 
 /// Validates an incoming donation (the journal's rules) and masks its display forms.
 ///
