@@ -214,9 +214,9 @@ impl Compiled {
     /// `sources`: each entry's regex as `pattern::compile` writes it for `script`.
     fn new(script: Script, entries: &[Entry], sources: &[String], alphabet: &Alphabet) -> Result<Self, PatternError> {
         let bytes: Vec<String> = sources.iter().map(|s| alphabet.translate(s)).collect();
-        // Each one is compiled once here, to name a broken pattern, and dropped; `locate` compiles again on use.
+        // Each one is parsed here, to name a broken pattern at once; `locate` compiles it on first use.
         for (e, b) in entries.iter().zip(&bytes) {
-            compile_one(&e.pattern, b)?;
+            check_one(&e.pattern, b)?;
         }
         let regexes = bytes.iter().map(|b| (b.clone(), OnceLock::new())).collect();
         let effects = entries.iter().map(|e| e.effect).collect();
@@ -377,6 +377,19 @@ fn unanchored(list: &[Entry]) -> Vec<Entry> {
         .collect()
 }
 
+/// Checks one pattern's regex source as `regex::bytes::Regex::new` reads it (Unicode on, any bytes
+/// matched), naming the pattern as written when it is wrong. Parsing is where a source fails; the
+/// automaton (compiled on first use) is then built from a valid expression far below the size limit
+/// its whole list already passed.
+fn check_one(pattern: &str, source: &str) -> Result<(), PatternError> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(source)
+        .map(drop)
+        .map_err(|e| PatternError { pattern: pattern.to_owned(), message: e.to_string() })
+}
+
 /// Compiles one pattern's regex source, naming the pattern as written when it is wrong.
 fn compile_one(pattern: &str, source: &str) -> Result<Regex, PatternError> {
     Regex::new(source).map_err(|e| PatternError { pattern: pattern.to_owned(), message: e.to_string() })
@@ -447,6 +460,14 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_entry_is_named_when_the_list_is_built() {
+        let err = check_one("^bad(", "(?:bad(").unwrap_err();
+        assert_eq!(err.pattern, "^bad(", "the pattern as written, not the regex");
+        assert!(check_one("^fox$", "fox").is_ok());
+        assert!(check_one("^ёж", "\\x{451}ж").is_ok(), "Unicode as the entry regexes read it");
+    }
 
     #[test]
     fn the_alphabet_has_one_byte_per_character() {
