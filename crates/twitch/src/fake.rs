@@ -723,11 +723,8 @@ async fn get_rewards(State(s): State<Shared>, headers: HeaderMap, Query(q): Q) -
     if let Err(r) = helix_auth(&s, &headers) {
         return r;
     }
-    if q.get("broadcaster_id").map(String::as_str) != Some(BROADCASTER_ID) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The broadcaster_id query parameter is required and must match the token",
-        );
+    if let Err(r) = our_broadcaster(&q) {
+        return r;
     }
     let only = q.get("only_manageable_rewards").map(String::as_str) == Some("true");
     let g = s.lock().unwrap_or_else(|e| e.into_inner());
@@ -739,11 +736,8 @@ async fn create_reward(State(s): State<Shared>, headers: HeaderMap, Query(q): Q,
     if let Err(r) = helix_auth(&s, &headers) {
         return r;
     }
-    if q.get("broadcaster_id").map(String::as_str) != Some(BROADCASTER_ID) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The broadcaster_id query parameter is required and must match the token",
-        );
+    if let Err(r) = our_broadcaster(&q) {
+        return r;
     }
     let title = body.get("title").and_then(Value::as_str).unwrap_or("").to_string();
     let cost = body.get("cost").and_then(Value::as_u64).unwrap_or(0);
@@ -781,12 +775,22 @@ fn redemption_json(r: &Redemption, g: &Inner) -> Value {
     item
 }
 
+/// Helix reward calls: `broadcaster_id` must be the token's user.
+#[allow(clippy::result_large_err)] // a test server: the error is the reply itself
+fn our_broadcaster(q: &HashMap<String, String>) -> Result<(), Response> {
+    if q.get("broadcaster_id").map(String::as_str) != Some(BROADCASTER_ID) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "The broadcaster_id query parameter is required and must match the token",
+        ));
+    }
+    Ok(())
+}
+
 /// The checks shared by GET and PATCH redemptions: our broadcaster, a reward we may manage.
 #[allow(clippy::result_large_err)]
 fn redemption_scope(g: &Inner, q: &HashMap<String, String>) -> Result<String, Response> {
-    if q.get("broadcaster_id").map(String::as_str) != Some(BROADCASTER_ID) {
-        return Err(error(StatusCode::BAD_REQUEST, "The broadcaster_id query parameter is required"));
-    }
+    our_broadcaster(q)?;
     let reward_id = q.get("reward_id").cloned().unwrap_or_default();
     match g.rewards.iter().find(|r| r.id == reward_id) {
         None => Err(error(StatusCode::NOT_FOUND, "The custom reward was not found")),
