@@ -185,6 +185,13 @@ async fn wait_delivered(sink: &TestSink, ids: &[String]) {
     wait_until(&format!("delivered {ids:?}"), || ids.iter().all(|id| sink.has(id))).await;
 }
 
+/// Once a socket is subscribed again, a tip made now arrives live (the source recovered).
+async fn live_tip_after(fake: &FakeSe, sink: &TestSink, ids: &mut Vec<String>, donor: &str, message: &str) {
+    wait_until("subscribed again", || fake.subscribed_sessions() == 1).await;
+    ids.push(fake.tip(donor, 1.0, "USD", message));
+    wait_delivered(sink, ids).await;
+}
+
 /// Every tip delivered exactly once (first deliveries), and nothing else.
 fn assert_exactly(sink: &TestSink, ids: &[String]) {
     let got = sink.delivered();
@@ -392,9 +399,7 @@ async fn tips_during_a_dropped_socket_are_caught_up() {
         ids.push(fake.tip(&format!("gap{i}"), 1.0, "USD", "in the gap"));
     }
     wait_delivered(&sink, &ids).await;
-    wait_until("subscribed again", || fake.subscribed_sessions() == 1).await;
-    ids.push(fake.tip("b", 1.0, "USD", "after"));
-    wait_delivered(&sink, &ids).await;
+    live_tip_after(&fake, &sink, &mut ids, "b", "after").await;
     run.stop().await;
     assert_exactly(&sink, &ids);
 }
@@ -411,9 +416,7 @@ async fn a_reconnect_frame_resumes_without_resubscribing() {
     wait_until("resumed with the reconnect token", || fake.resumed() == 1).await;
     wait_delivered(&sink, &ids).await;
     run.wait_for(Status::Live).await;
-    wait_until("subscribed again", || fake.subscribed_sessions() == 1).await;
-    ids.push(fake.tip("b", 1.0, "USD", "after the move"));
-    wait_delivered(&sink, &ids).await;
+    live_tip_after(&fake, &sink, &mut ids, "b", "after the move").await;
     assert_eq!(fake.subscribe_frames(), subscribes, "no re-subscribe after a resume");
 
     // A reconnect token the next server refuses: a fresh connect + subscribe + catch-up.
@@ -421,9 +424,7 @@ async fn a_reconnect_frame_resumes_without_resubscribing() {
     ids.push(fake.tip("c", 1.0, "USD", "while refused"));
     wait_until("subscribed afresh", || fake.subscribe_frames() == subscribes + 2).await;
     wait_delivered(&sink, &ids).await;
-    wait_until("subscribed again", || fake.subscribed_sessions() == 1).await;
-    ids.push(fake.tip("d", 1.0, "USD", "after"));
-    wait_delivered(&sink, &ids).await;
+    live_tip_after(&fake, &sink, &mut ids, "d", "after").await;
     run.stop().await;
     assert_exactly(&sink, &ids);
 }
@@ -621,9 +622,7 @@ async fn a_silent_socket_is_replaced() {
     let mut ids = vec![fake.tip("a", 1.0, "USD", "into the void")];
     wait_until("a second socket", || fake.connections() >= 2).await;
     wait_delivered(&sink, &ids).await;
-    wait_until("subscribed again", || fake.subscribed_sessions() == 1).await;
-    ids.push(fake.tip("b", 1.0, "USD", "after"));
-    wait_delivered(&sink, &ids).await;
+    live_tip_after(&fake, &sink, &mut ids, "b", "after").await;
     run.stop().await;
     assert_exactly(&sink, &ids);
 }
