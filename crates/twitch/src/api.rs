@@ -229,8 +229,8 @@ impl Api {
         Err(ApiError::LoginNeeded("Helix refused the token".into()))
     }
 
-    /// Our manageable reward with this title, if any.
-    pub(crate) async fn find_reward(&self, broadcaster: &str, title: &str) -> Result<Option<String>, ApiError> {
+    /// The rewards our client id may manage: (id, title).
+    pub(crate) async fn manageable_rewards(&self, broadcaster: &str) -> Result<Vec<(String, String)>, ApiError> {
         let reply = self
             .helix(
                 Method::GET,
@@ -239,13 +239,27 @@ impl Api {
                 None,
             )
             .await?;
-        Ok(reply.get("data").and_then(Value::as_array).and_then(|rewards| {
-            rewards
-                .iter()
-                .find(|r| r.get("title").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(title)))
-                .and_then(|r| r.get("id").and_then(Value::as_str))
-                .map(str::to_string)
-        }))
+        let rewards = reply.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        Ok(rewards
+            .iter()
+            .filter_map(|r| {
+                let id = r.get("id").and_then(Value::as_str)?;
+                let title = r.get("title").and_then(Value::as_str).unwrap_or("");
+                Some((id.to_string(), title.to_string()))
+            })
+            .collect())
+    }
+
+    /// `PATCH custom_rewards` (Update Custom Reward): gives our reward a new title.
+    pub(crate) async fn rename_reward(&self, broadcaster: &str, id: &str, title: &str) -> Result<(), ApiError> {
+        self.helix(
+            Method::PATCH,
+            "channel_points/custom_rewards",
+            &[("broadcaster_id", broadcaster), ("id", id)],
+            Some(&json!({ "title": title })),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Creates our reward: text input required, never skipping the request queue (so it can be refunded).

@@ -10,6 +10,8 @@ use source::{ConfigProblem, Key, Lookup};
 
 /// The token file's name inside the data directory.
 pub const TOKEN_FILE_NAME: &str = "twitch-token.json";
+/// The id of the reward we made, so a new `TWITCH_REWARD_TITLE` renames it instead of making another.
+pub const REWARD_FILE_NAME: &str = "twitch-reward.json";
 
 /// Every key of the Twitch section, with its default and a one-line description.
 pub const KEYS: &[Key] = &[
@@ -128,6 +130,8 @@ pub struct TwitchConfig {
     pub auth_base: String,
     /// `<data dir>/twitch-token.json`.
     pub token_file: PathBuf,
+    /// `<data dir>/twitch-reward.json`: the id of the reward we made.
+    pub reward_file: PathBuf,
     pub tuning: TwitchTuning,
 }
 
@@ -143,6 +147,7 @@ impl fmt::Debug for TwitchConfig {
             .field("api_base", &self.api_base)
             .field("auth_base", &self.auth_base)
             .field("token_file", &self.token_file)
+            .field("reward_file", &self.reward_file)
             .field("tuning", &self.tuning)
             .finish()
     }
@@ -233,6 +238,7 @@ impl TwitchConfig {
             api_base,
             auth_base,
             token_file: data_dir.join(TOKEN_FILE_NAME),
+            reward_file: data_dir.join(REWARD_FILE_NAME),
             tuning: TwitchTuning::default(),
         })
     }

@@ -12,7 +12,8 @@
 //! * redemptions are stored UNFULFILLED until PATCHed; PATCH of a non-UNFULFILLED one answers 400
 //!   (as the Twitch CLI's mock does), an unknown id 404; rewards made "in the dashboard"
 //!   ([`FakeTwitch::create_reward`] with `manageable = false`) are hidden by
-//!   `only_manageable_rewards=true` and answer 403 on redemptions calls;
+//!   `only_manageable_rewards=true` and answer 403 on redemptions calls and on renaming; a title is
+//!   unique among a channel's rewards (400 on create or rename);
 //! * `session_reconnect` sends a `reconnect_url` on the same fake; the subscriptions move to the
 //!   new session when its welcome is sent; the old socket is closed with 4004 after a grace time
 //!   unless the client closed it first.
@@ -227,7 +228,7 @@ impl FakeTwitch {
         let app = Router::new()
             .route("/ws", get(websocket))
             .route("/helix/eventsub/subscriptions", post(create_subscription))
-            .route("/helix/channel_points/custom_rewards", get(get_rewards).post(create_reward))
+            .route("/helix/channel_points/custom_rewards", get(get_rewards).post(create_reward).patch(update_reward))
             .route("/helix/channel_points/custom_rewards/redemptions", get(get_redemptions).patch(patch_redemption))
             .route("/oauth2/validate", get(validate))
             .route("/oauth2/token", post(token))
@@ -752,6 +753,38 @@ async fn create_reward(State(s): State<Shared>, headers: HeaderMap, Query(q): Q,
     let reply = reward_json(&reward);
     g.rewards.push(reward);
     Json(json!({ "data": [reply] })).into_response()
+}
+
+/// `PATCH custom_rewards?broadcaster_id&id` with `{"title"}` (Update Custom Reward): only a reward our
+/// app made (403 otherwise, 404 when unknown); a title another reward has is refused (400), as on create.
+async fn update_reward(State(s): State<Shared>, headers: HeaderMap, Query(q): Q, Json(body): Json<Value>) -> Response {
+    if let Err(r) = helix_auth(&s, &headers) {
+        return r;
+    }
+    if let Err(r) = our_broadcaster(&q) {
+        return r;
+    }
+    let id = q.get("id").cloned().unwrap_or_default();
+    let mut g = s.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(pos) = g.rewards.iter().position(|r| r.id == id) else {
+        return error(StatusCode::NOT_FOUND, "The custom reward was not found");
+    };
+    if !g.rewards[pos].manageable {
+        return error(
+            StatusCode::FORBIDDEN,
+            "The ID in the Client-Id header must match the client ID used to create the custom reward.",
+        );
+    }
+    if let Some(title) = body.get("title").and_then(Value::as_str) {
+        if title.is_empty() || title.chars().count() > 45 {
+            return error(StatusCode::BAD_REQUEST, "title must be 1-45 characters");
+        }
+        if g.rewards.iter().any(|r| r.id != id && r.title.eq_ignore_ascii_case(title)) {
+            return error(StatusCode::BAD_REQUEST, "UPDATE_CUSTOM_REWARD_DUPLICATE_REWARD");
+        }
+        g.rewards[pos].title = title.to_string();
+    }
+    Json(json!({ "data": [reward_json(&g.rewards[pos])] })).into_response()
 }
 
 fn redemption_json(r: &Redemption, g: &Inner) -> Value {

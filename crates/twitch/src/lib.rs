@@ -8,7 +8,9 @@
 //!
 //! ```text
 //! GET  {auth}/validate                         -> broadcaster id (start-up, hourly)
-//! GET  custom_rewards?only_manageable_rewards  -> our reward, else POST one (text input required)
+//! GET  custom_rewards?only_manageable_rewards  -> our reward by title; else the one we made before
+//!                                                 (id in twitch-reward.json), PATCHed to the new title;
+//!                                                 else POST one (text input required)
 //! WS   {eventsub}?keepalive_timeout_seconds=30 <- session_welcome (session id)
 //! POST eventsub/subscriptions × 3              (redemption.add and .update for our reward, channel.cheer)
 //! GET  custom_rewards/redemptions?status=UNFULFILLED&sort=OLDEST  (catch-up, paged)

@@ -108,15 +108,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
     tracing::info!(broadcaster = %v.user_id, login = %v.login, "twitch: token valid");
     tw.set_broadcaster(&v.user_id);
     let title = tw.api.cfg.reward_title.clone();
-    let reward = match tw.api.find_reward(&v.user_id, &title).await {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) => {
-            tracing::info!(title = %title, "twitch: creating the channel-points reward");
-            tw.api.create_reward(&v.user_id, &title).await
-        }
-        Err(e) => Err(e),
-    };
-    match reward {
+    match our_reward(tw, &v.user_id, &title).await {
         Ok(id) => {
             tracing::info!(reward = %id, title = %title, "twitch: reward ready");
             tw.set_reward(Some(id));
@@ -156,6 +148,45 @@ async fn prepare(tw: &Twitch) -> Prepared {
             Prepared::Failed
         }
     }
+}
+
+/// What `<data dir>/twitch-reward.json` holds: the reward we made (not a secret).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedReward {
+    reward_id: String,
+}
+
+/// Our reward: the manageable one with the configured title; else the one we made before (its id
+/// saved in the data dir), renamed to the new title, so a changed `TWITCH_REWARD_TITLE` leaves no
+/// orphan reward behind and the redemptions still waiting on it can be fulfilled or refunded; else
+/// a new one.
+async fn our_reward(tw: &Twitch, broadcaster: &str, title: &str) -> Result<String, ApiError> {
+    let path = &tw.api.cfg.reward_file;
+    let saved = match source::read_json_secret::<SavedReward>(path) {
+        Ok(s) => s.map(|s| s.reward_id),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "twitch: cannot read the saved reward id");
+            None
+        }
+    };
+    let rewards = tw.api.manageable_rewards(broadcaster).await?;
+    let id = if let Some((id, _)) = rewards.iter().find(|(_, t)| t.eq_ignore_ascii_case(title)) {
+        id.clone()
+    } else if let Some((id, old)) = saved.as_ref().and_then(|s| rewards.iter().find(|(id, _)| id == s)) {
+        tracing::info!(from = %old, to = %title, "twitch: renaming our channel-points reward (TWITCH_REWARD_TITLE changed)");
+        tw.api.rename_reward(broadcaster, id, title).await?;
+        id.clone()
+    } else {
+        tracing::info!(title = %title, "twitch: creating the channel-points reward");
+        tw.api.create_reward(broadcaster, title).await?
+    };
+    if saved.as_deref() != Some(id.as_str()) {
+        if let Err(e) = source::write_json_secret(path, &SavedReward { reward_id: id.clone() }) {
+            // Only a later rename needs it: that one would make a new reward instead.
+            tracing::warn!(path = %path.display(), error = %e, "twitch: cannot save the reward id");
+        }
+    }
+    Ok(id)
 }
 
 /// Delivers queued donations one by one, in order, each until the sink confirms it (retrying with

@@ -266,6 +266,33 @@ async fn unfulfilled_redemptions_are_caught_up_at_start_and_the_reward_reused() 
 }
 
 #[tokio::test]
+async fn a_new_reward_title_renames_our_reward_and_its_waiting_redemptions_still_settle() {
+    let fake = FakeTwitch::start().await;
+    let dir = temp_dir("rename");
+    let r = Running::start(config(&fake.env(), &dir));
+    r.until_status(Status::Live).await;
+    let waiting = fake.redeem("Early", "a lighthouse");
+    r.until_delivered(1).await;
+    r.stop().await;
+
+    // The streamer sets another title and restarts, with that redemption still in the queue.
+    let mut env = fake.env();
+    env.push(("TWITCH_REWARD_TITLE".into(), "Paint me something".into()));
+    let r = Running::start(config(&env, &dir));
+    r.until_status(Status::Live).await;
+    assert_eq!(fake.rewards(), vec![("Paint me something".to_string(), true)], "renamed, not a second reward");
+    // Waiting on the same reward: caught up again (the journal dedupes it) and refundable.
+    r.until_delivered(1).await;
+    assert!(r.sink.by_id(&waiting).is_some());
+    r.tw.settle(&settlement(&waiting, "redemption", Outcome::Refused)).await.unwrap();
+    assert_eq!(fake.redemption_status(&waiting).as_deref(), Some("CANCELED"));
+    let later = fake.redeem("Late", "a harbour at night");
+    r.until_delivered(2).await;
+    assert_eq!(r.sink.by_id(&later).map(|d| d.message), Some("a harbour at night".to_string()));
+    r.stop().await;
+}
+
+#[tokio::test]
 async fn session_reconnect_loses_nothing_and_does_not_resubscribe() {
     let fake = FakeTwitch::start().await;
     let r = live(&fake, "reconnect").await;
