@@ -209,11 +209,28 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
     let server = axum::serve(listener, router).with_graceful_shutdown(async move { token.cancelled().await });
     let served = server.await.context("API server failed");
     app.shutdown.cancel();
-    while tasks.join_next().await.is_some() {}
-    app.journal.call(|j| j.checkpoint()).await.ok();
-    tracing::info!("shut down cleanly");
+    // Every task stops at its next await on shutdown (a step in flight is rolled back and repeated
+    // after the restart). One stuck on a hung disk must not keep Ctrl+C from ending the service:
+    // what the journal committed is safe, and the rest is redone or redelivered after the restart.
+    let stopped = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    if stopped.is_err() {
+        tracing::warn!(
+            still_running = tasks.len(),
+            "shutdown: tasks still busy after {} s (a hung disk?); exiting anyway, nothing committed is lost",
+            SHUTDOWN_GRACE.as_secs()
+        );
+        tasks.abort_all();
+    }
+    match tokio::time::timeout(SHUTDOWN_GRACE, app.journal.call(|j| j.checkpoint())).await {
+        Ok(_) if stopped.is_ok() => tracing::info!("shut down cleanly"),
+        Ok(_) => tracing::info!("shut down"),
+        Err(_) => tracing::warn!("shutdown: the journal did not answer; the next start recovers it from its log"),
+    }
     served
 }
+
+/// How long shutdown waits for the tasks, and then for the journal's checkpoint.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Ctrl+C and SIGTERM request a graceful shutdown.
 async fn signals(shutdown: CancellationToken) {
