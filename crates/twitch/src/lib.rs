@@ -29,6 +29,11 @@
 //!
 //! Cheers made while the socket is down are lost: EventSub never replays and Helix has no cheer
 //! history. Redemptions are not lost: they stay UNFULFILLED on Twitch until settled, and are fetched.
+//!
+//! Notifications are deduplicated by `message_id` but never dropped for age: Twitch's advice to
+//! discard messages older than 10 minutes guards webhook endpoints against replayed requests, while
+//! this socket is one we opened to Twitch over TLS. A late redemption was still paid for in points
+//! (and the journal dedupes a replay on its redemption id), so it is drawn rather than lost.
 
 mod api;
 mod config;
