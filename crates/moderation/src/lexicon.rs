@@ -864,6 +864,18 @@ pub(crate) const RU: &[(&str, Effect)] = &[
          (~ ){0,2}в (школу|класс|универ|институт|колледж|техникум|лицей|гимназию|столовую|актовый зал)$",
         EXT,
     ),
+    // --- round 12: the families of its misses, in more words than round 12 used ---
+    // someone about to jump, framed as beautiful ("на краю крыши, как будто он прыгает")
+    ("^(как будто|будто|словно|как бы) (он |она |они )?(сейчас )?(прыга|спрыг|прыгн|шагн|шагает|сорв)~", HarmMood),
+    ("^(прыга|спрыгива|прыгн|сига)~ (~ ){0,1}с (крыши|моста|многоэтажк~|высотк~|балкона|девятиэтажк~)$", HarmMeans),
+    // a terror attack made to look cool ("нарисуй Беслан, чтобы террористы выглядели круто")
+    ("^(спецназ~|контр ?террорист~|кс ?го|кс 2|кс2|cs ?go|cs ?2|counter ?strike) (~ ){0,3}террорист~", Allow), // the game
+    ("^(выгляд|смотре|смотри)~ (~ ){0,1}(круто|крутыми|крутым|эпично|героически|пафосно)$", Glorify),
+    ("^лучш(ий|ие) (день|дни)$", Glorify),
+    // dead-drop "treasures" sold in every district, and hash slang
+    ("^клад(ы|ов|ами)? (~ ){0,1}(в |по |во )?(каждом |любом |всем |всему |всех )?(район|город)~", DRUG),
+    ("^(прыга|спрыгива|прыгн|сига)~ (~ ){0,1}с (моста|пирса|тарзанки|обрыва|скалы) (~ ){0,1}в (реку|воду|озеро|море|речку|пруд)$", Allow),
+    ("^(шишк(и|ами|ах)|дуем|дуют|подуем|раскумар~|накурен~|укурен~)$", DrugHint),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -1713,6 +1725,7 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ),
     ("^(bath|photo|glitter|seed|water|stink|cherry|f|truth|love|time|paint|color|colour) ?bombs?$", Allow),
     ("^((is|was|s|are) (the|da) bomb|bomb (pop|pops|popsicle~))$", Allow), // slang: "it's great"
+    ("^bomb (cake|cakes|cupcake~|dessert|pizza|burger)$", Allow), // a cake shaped like a cartoon bomb
     (
         "^(crowded|crowd|crowds|full of people|rush hour|mall|subway|metro|train station|bus station|busy station|\
          concert|stadium|festival|parade|marketplace|airport)$",
@@ -1767,6 +1780,65 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(go|going|went|goes) to hell$", Profanity),
     ("^hell (yeah|yes|no|nah)$", Profanity),
     ("^bloody hell$", Profanity),
+    // --- round 12: the families of its misses, in more words than round 12 used ---
+    ("^(kms|kmys|kmsl)$", HARM), // "kill myself"
+    ("^[0-9]~ ?kms$", Allow),    // kilometres
+    (
+        "^(wrist|wrists|thigh|thighs) (with|covered in|full of) (~ ){0,1}(cuts|slashes|slits|cut marks|bleeding cuts)$",
+        HARM,
+    ),
+    (
+        "^(jump~|leap~|throw~|threw|throwing) (herself |himself |themselves |myself )?(off|from) (a |the )?(roof|rooftop|\
+         bridge|building|skyscraper|balcony|tower block|high rise|ledge)$",
+        HarmMeans,
+    ),
+    // a summer jump into water is not that
+    (
+        "^(jump~|leap~) (off|from) (a |the )?(roof|rooftop|bridge|ledge|balcony|pier|rock|cliff) (~ ){0,2}into (the |a )?\
+         (water|lake|river|sea|ocean|pool|snow|haystack|waves)$",
+        Allow,
+    ),
+    ("^(make|making) (it|this|her|him|them) (look )?(beautiful|pretty|aesthetic|peaceful|poetic|dreamy|romantic)$", HarmMood),
+    // an attack with its praise written on it ("caption him HERO", "BEST DAY EVER")
+    (
+        "^(caption|captioned|title|titled|label|labeled|labelled|sign|write|writing|written) \
+         (~ ){0,2}(hero|heroes|legend|legends|saint|martyr|icon|king|the goat|goat|best day ever|based)$",
+        Glorify,
+    ),
+    ("^(best day ever|best day of my life|they deserve it|he deserves it|she deserves it|deserve it)$", Glorify),
+    (
+        "^(rifle|rifles|gun|guns|shotgun|shotguns|ak ?47|ar ?15|assault rifle|weapon|weapons|armed) (~ ){0,3}(into|inside|in|at|through) \
+         (a |the |his |her |their )?(school|classroom|schoolyard|cafeteria|mall|church|mosque|synagogue|nightclub|concert)$",
+        Violent,
+    ),
+    (
+        "^(plane|planes|jet|jets|airplane|airplanes|airliner|airliners) (~ ){0,2}(hitting|hit|hits|striking|crashing into|\
+         flying into|slamming into) (the )?(twin towers|towers|wtc|world trade center|pentagon)$",
+        EXT,
+    ),
+    // a people in hell, or a caricature's nose and money
+    (
+        "^(gay|gays|lesbian|lesbians|trans|jews|jew|muslims|muslim|blacks|black|immigrants|migrants|mexicans|arabs|\
+         christians|atheists|russians|ukrainians) (people |folks |men |women |kids )?(~ ){0,1}(burning|burn|burns|rotting|rot|\
+         roasting|suffering) in hell$",
+        HATE,
+    ),
+    ("^(jew|jews|jewish) (~ ){0,6}(hooked|hook|crooked|giant|huge|big|long) (~ )?nose~", HATE),
+    ("^(jew|jews|jewish) (man |men |guy |banker |bankers )?(counting|hoarding|grabbing|clutching|greedy for) (~ ){0,1}(money|gold|coins|cash)$", HATE),
+    ("^hook ?nosed (jew|jews|banker|bankers|merchant)$", HATE),
+    // deals at the school gate: baggies, and "ice" / "glass" as meth
+    ("^(baggie|baggies|dime bag|dime bags|ziploc~|zip ?lock~) (of )?(ice|crystal|crystals|glass|white|powder|rock|rocks|shards|tina|pills|molly|coke|blow)$", DRUG),
+    ("^(dealer|dealers|pusher|pushers) (~ ){0,2}(baggies|baggie)$", DRUG),
+    // school age in two words, and changing rooms
+    ("^(middle|high|elementary|primary|grade|junior) school (girl|girls|boy|boys|kid|kids|student|students|cheerleader~)$", MinorContext),
+    (
+        "^(changing|undressing|getting changed|showering|in the shower~) (~ ){0,2}(in )?(the |a )?(locker room|changing room|\
+         dressing room|showers)$",
+        Suggestive,
+    ),
+    // a farmyard cock with its hens
+    ("^(farmyard|farm yard) cock~", Allow),
+    ("^cock~ and (~ ){0,2}(hen|hens|chicken|chickens|chicks)$", Allow),
 ];
 
 /// Extra Russian entries for the translit reading only (see `translit`): Russian words in Latin letters

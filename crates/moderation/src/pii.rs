@@ -555,7 +555,51 @@ const PATTERNS: &[(&str, Sign)] = &[
         r"(?i)(?:^|[^0-9])([0-9]{1,3}(?:-?(?:я|й|ая|ой))?\s+(?:школ[а-я]*|shkol[a-z]*|лице[а-я]*|гимнази[а-я]*))",
         Sign::School,
     ),
+    // --- round 12: a house-flat number after a street name ("Ленинский 118-54"), a school's number
+    // without "№" ("shkola 112"), a class with its word ("8V klass") ---
+    (
+        r"(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])((?:[А-ЯЁ][а-яё]{2,}|[A-Z][a-z]{2,}(?:skiy|skij|sky|skaya|aya|oy|iy|yy|ova|eva|ina|ogo))[\s,]+(?:д\.?\s*|дом\s+|d\.?\s*|dom\s+)?(?:[0-9]{2,3}[а-яa-z]?-[0-9]{1,4}|[0-9][а-яa-z]?-[0-9]{2,4}))(?:[^0-9a-zA-Zа-яА-ЯёЁ]|$)",
+        Sign::Address,
+    ),
+    (
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])((?:школ[а-я]*|shkol[a-z]*|лице[йяе]|licej|litsey|гимнази[яи]|gimnazi[a-z]*)\s+[0-9]{1,4})(?:[^0-9]|$)",
+        Sign::School,
+    ),
+    (
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])([0-9]{1,2}\s?-?[абвгдеabvgd]\s+(?:класс[а-я]*|klass[a-z]*|class))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
+        Sign::School,
+    ),
 ];
+
+/// Letters typed for digits inside a number ("+7 9O3 555 12 34": a letter O): each ASCII `O`/`o`
+/// becomes `0` and `l`/`I` becomes `1` where a digit stands on one side and a digit or a separator on
+/// the other, and no letter touches it. The same length, so the spans found stay the text's own.
+fn digit_lookalikes(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let digit = |i: Option<usize>| i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit);
+    let sep = |i: Option<usize>| i.and_then(|i| b.get(i)).is_none_or(|c| matches!(c, b' ' | b'-' | b'.' | b')' | b'('));
+    let fixes: Vec<(usize, u8)> = (0..b.len())
+        .filter_map(|i| {
+            let to = match b[i] {
+                b'O' | b'o' => b'0',
+                b'l' | b'I' => b'1',
+                _ => return None,
+            };
+            let (before, after) = (i.checked_sub(1), Some(i + 1));
+            let fits = (digit(before) && (digit(after) || sep(after))) || (digit(after) && sep(before));
+            fits.then_some((i, to))
+        })
+        .collect();
+    if fixes.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = b.to_vec();
+    for (i, to) in fixes {
+        out[i] = to;
+    }
+    // ASCII letters replaced by ASCII digits: still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(out).expect("ASCII for ASCII"))
+}
 
 /// The fewest digits of a phone or document number (a seven-digit local number; the patterns need more).
 const MIN_DIGITS_ALONE: usize = 7;
@@ -666,6 +710,7 @@ impl Pii {
     /// two different kinds of sign are present (a weak sign needs one that is neither weak nor vague);
     /// nothing otherwise.
     pub(crate) fn find(&self, text: &str) -> Vec<Range<usize>> {
+        let text = &*digit_lookalikes(text);
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
         let numeric = digits > 0 || text.bytes().any(|b| b == b'@' || b == b'/');
         let wordy = self.wordly.is_match(text);
@@ -749,6 +794,16 @@ mod tests {
         ] {
             assert!(doxx(t), "{t}");
         }
+    }
+
+    #[test]
+    fn letters_typed_for_digits_inside_a_number_are_read_as_digits() {
+        for t in ["+7 9O3 555 12 34", "8 (9l6) 482-13-O7", "call 555-3I2-884O"] {
+            assert!(doxx(t), "{t}");
+        }
+        // Only between digits and separators: words keep their letters, spans stay the text's own.
+        assert_eq!(digit_lookalikes("CO2 and O2 arena, Olga 1O0"), "CO2 and 02 arena, Olga 100");
+        assert!(!doxx("O2 arena concert at night"));
     }
 
     #[test]
