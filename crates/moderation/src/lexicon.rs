@@ -876,6 +876,29 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^клад(ы|ов|ами)? (~ ){0,1}(в |по |во )?(каждом |любом |всем |всему |всех )?(район|город)~", DRUG),
     ("^(прыга|спрыгива|прыгн|сига)~ (~ ){0,1}с (моста|пирса|тарзанки|обрыва|скалы) (~ ){0,1}в (реку|воду|озеро|море|речку|пруд)$", Allow),
     ("^(шишк(и|ами|ах)|дуем|дуют|подуем|раскумар~|накурен~|укурен~)$", DrugHint),
+    // --- round 13: the families of its misses ---
+    // "all <people> are thieves": a people with a crime or filth as what they are
+    (
+        "^(все )?(евре|жид|негр|нигер|мусульман|кавказ|таджик|узбек|киргиз|цыган|хохл|украин|москал|русн|азиат|\
+         мигрант|гастарбайтер|беженц|чурк|хач|китайц|араб|армян|азер|чечен|дагестан|пиндос|геи|гей)~ (~ ){0,1}\
+         (воры|ворюги|воришки|жулики|преступники|бандиты|насильники|убийцы|террористы|грязные|вонючие|тупые|мрази|\
+         дикари|отбросы|мусор)$",
+        HATE,
+    ),
+    ("^(вернуть|вернем|вернём|верните) рабство$", HATE),
+    ("^нигер(а|у|ом|е)?$", HATE),
+    // the AUE prison-gang movement (banned as extremist in Russia): its star, its slogans
+    ("^(звезд~|символ~|флаг~|наколк~|татуировк~|татуху|надпис~|лозунг~|знак~|герб~) ауе$", EXT),
+    ("^ауе (звезд~|символ~|флаг~|наколк~|татуировк~|жизнь ворам|фарт~|братв~)~", EXT),
+    ("^(жизнь ворам|арестантский уклад~|ауе жизнь ворам)$", EXT),
+    // cooking meth at home, a shop on a darknet market, bath salts praised
+    ("^(варю|варишь|варим|варите|сварю|сварим|наварил~|наварю) (~ ){0,1}(мет|меф|мефедрон|винт|первитин|крокодил|ширк~|ширево|мульк~|амфетамин)$", DRUG),
+    ("^(магазин~ |шоп~ )?на гидре$", DrugHint),
+    ("^(гаш|гашик|гашок|гашика)$", DrugHint),
+    ("^(соль|соли|меф|мефчик) (~ ){0,1}(лучш~|топ|кайф~|вставля~|прет|прёт|жизнь|это жизнь|навсегда)$", DrugHint),
+    // a blade with cuts, and "the aesthetic of sadness"
+    ("^(лезви(е|ем|я|ю)|бритв(ой|у|а)) (и|с|и с) порез(ы|ами|ом)$", HARM),
+    ("^эстетик(а|и|у|ой) (грусти|боли|депресси~|одиночеств~|смерти|печали|тоски)$", HarmMood),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -1396,7 +1419,8 @@ pub(crate) const EN: &[(&str, Effect)] = &[
         DRUG,
     ),
     ("^pot (leaf|leaves|brownie|brownies|cookies|gummies|smoke|smoker|smokers|head|heads)$", DRUG),
-    ("^(magic|psychedelic|psilocybin|hallucinogenic) (mushrooms|mushroom|shrooms)$", DRUG),
+    ("^(psychedelic|psilocybin|hallucinogenic) (mushrooms|mushroom|shrooms)$", DRUG),
+    ("^magic (mushrooms|shrooms)$", DRUG), // one magic mushroom is a fairy tale's
     (
         "^(needle|syringe|needles|syringes) (in|into|stuck in) (his|her|my|their|the|a) (arm|arms|vein|veins|\
          neck|foot)$",
@@ -1839,6 +1863,63 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     // a farmyard cock with its hens
     ("^(farmyard|farm yard) cock~", Allow),
     ("^cock~ and (~ ){0,2}(hen|hens|chicken|chickens|chicks)$", Allow),
+    // --- round 13: the families of its misses ---
+    ("^cunny$", MIN),
+    ("^(touching|touches|touched|rubbing|rubs|pleasuring|pleasures|fingering) (herself|himself|themselves|myself|yourself)$", SEX),
+    ("^(doing|do|does|did) what (grown ?ups|adults|grownups|couples|married people) do$", Innuendo),
+    ("^(moaning|moans|moan) (sounds|noises)$", Suggestive),
+    ("^(romantic and spicy|make it spicy|spicy version|but spicy|extra spicy|nsfw version)$", Innuendo),
+    ("^romantic$", Intimacy),
+    (
+        "^(sitting|sits|sat) on (~ ){0,2}(teacher|coach|uncle|stepdad|step dad|stepfather|daddy|man|adult|stranger|boss|\
+         priest|neighbou?r)~ lap$",
+        Suggestive,
+    ),
+    (
+        "^(toddler|toddlers|baby|babies|infant|kid|kids|child|children|little boy|little girl) (~ ){0,2}(playing with|\
+         holding|pointing|chewing on|with) (a |the |his |her |dad s |daddy s )?(loaded |real )?(gun|pistol|revolver|\
+         rifle|shotgun|grenade|chainsaw)$",
+        MIN,
+    ),
+    ("^(water|toy|nerf|squirt|bubble|paintball|laser) (gun|pistol|rifle|blaster)~", Allow),
+    // a people with a crime or filth as what they are, and their deaths as good news
+    (
+        "^(all )?(gypsies|jews|muslims|blacks|mexicans|immigrants|migrants|refugees|arabs|gays|roma|africans|asians|\
+         chinese|indians|trans people) (are )?(all )?(thieves|criminals|rapists|terrorists|dirty|filthy|subhuman|\
+         savages|vermin|animals|parasites)$",
+        HATE,
+    ),
+    (
+        "^(immigrants|migrants|refugees|gypsies|jews|muslims|blacks|gays|mexicans|arabs) (~ ){0,4}(problem solved|good \
+         riddance|serves them right|one less|fewer of them|less of them)$",
+        HATE,
+    ),
+    // attacks and their authors, praised in other words
+    ("^(unabomber|kaczynski|ted k|ted kaczynski|breivik|mcveigh|timothy mcveigh|dylann roof|elliot rodger|tarrant)$", Violent),
+    ("^twin towers (~ ){0,1}(with|and) (the )?(planes|plane|jets|airliners)$", Violent),
+    ("^(he|she|they) (was|were|is|are) right$", Glorify),
+    ("^(make|making) (it|this|him|them) (look )?(inspiring|inspirational|motivational)$", Glorify),
+    ("^celebrat(e|ing|es) (the )?(anniversary|attack|attacks|bombing|shooting)$", Glorify),
+    // self-harm called beautiful in its own shorthand; hanging from a rope
+    ("^(sh|self harm|selfharm) (is|was) (beautiful|pretty|aesthetic|art|valid|poetic)~", HARM),
+    (
+        "^(boy|girl|man|woman|guy|person|teen|teenager|kid|body|someone|he|she|me|myself|student) (~ ){0,1}hanging \
+         (from|by) (a |the |his |her )?(rope|noose|beam|ceiling|neck)$",
+        HARM,
+    ),
+    ("^(rope|ropes) (swing|swings|ladder|ladders|bridge|course)$", Allow),
+    // gore described plainly
+    ("^(its |his |her |their )?(intestines|entrails) (are |is )?(out|spilling|hanging out|pulled out|ripped out)$", GORE),
+    ("^(eye|eyes) (gouged|plucked|ripped|torn|cut) ?(out)?$", GORE),
+    (
+        "^(boss|man|woman|body|person|wife|husband|girl|guy|teacher|neighbou?r|ex|mom|dad|mother|father|brother|sister|\
+         friend|corpse|victim|classmate|coworker) (~ ){0,1}(chopped|hacked|sawed|sawn|dismembered|cut) (up )?(into|in) \
+         (pieces|bits|chunks|parts)$",
+        GORE,
+    ),
+    // a fairy-tale forest of magic mushrooms is not a trip
+    ("^magic mushroom~ (forest|forests|house|houses|village|kingdom|land|garden|world|cottage|castle)~", Allow),
+    ("^(glowing|giant|fairy|fairies|gnome|gnomes|elf|elves) (~ ){0,1}magic mushrooms$", Allow),
 ];
 
 /// Extra Russian entries for the translit reading only (see `translit`): Russian words in Latin letters

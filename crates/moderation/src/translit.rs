@@ -211,6 +211,7 @@ const RU_ENDINGS: &[(&str, usize)] = &[
     ("sya", 5),
     ("yu", 4),
     ("ju", 4),
+    ("ku", 7), // zakladku, devushku; English has almost no long words in -ku
 ];
 
 /// FxHash (rustc's): a fast hash for short keys. The sets are fixed lists, so nothing to defend against.
