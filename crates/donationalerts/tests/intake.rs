@@ -683,25 +683,7 @@ fn assert_mode_0600(path: &std::path::Path) {
 /// Nothing secret in any log line, at TRACE, through login, refresh, reconnects and donations.
 #[tokio::test(flavor = "current_thread")]
 async fn no_token_or_secret_appears_in_the_logs() {
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = source::testing::Logs::capture();
 
     let (fake, _dir, mut cfg) = start_fake(10, "logs").await;
     let (env_access, _) = fake.issue_tokens();
@@ -722,7 +704,7 @@ async fn no_token_or_secret_appears_in_the_logs() {
     // The config's Debug output (which a service might log) is redacted too.
     tracing::info!(config = ?cfg, "config");
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("donationalerts"), "nothing was logged?");
     assert!(logs.contains("refreshing"), "the refresh path ran");
     let secrets = fake.lock().secrets.clone();

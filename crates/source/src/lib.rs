@@ -16,6 +16,8 @@
 //! Adding a source = one crate that implements [`DonationSource`] (with its configuration section
 //! and a fake server for its tests), plus one line in the service's source list.
 
+#[cfg(feature = "testing")]
+pub mod testing;
 mod util;
 
 pub use util::{backoff_delay, read_json_secret, read_secret, retry_after, write_json_secret, write_secret};

@@ -669,25 +669,7 @@ async fn sink_errors_are_retried_not_dropped() {
 /// reconnect token, not a donor's e-mail, not the secrets in the `/channels/me` reply.
 #[tokio::test(flavor = "current_thread")]
 async fn no_token_email_or_secret_appears_in_the_logs() {
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = source::testing::Logs::capture();
 
     let fake = start_fake().await;
     let env: Vec<(String, String)> = fake.env().into_iter().filter(|(k, _)| k != "STREAMELEMENTS_CHANNEL").collect();
@@ -709,7 +691,7 @@ async fn no_token_email_or_secret_appears_in_the_logs() {
     run.stop().await;
     tracing::info!(config = ?cfg, "config");
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("streamelements"), "nothing was logged?");
     assert!(logs.contains("resum"), "the resume path ran");
     for secret in [TOKEN, "@donor.example", "rt-", "7JkHvfuVsd5I1f1A0TRF", "ixfd2ussul9naws1agx16n8ufwny5a"] {

@@ -586,42 +586,11 @@ async fn another_revocation_resubscribes_on_a_fresh_session() {
     r.stop().await;
 }
 
-/// Collects every log line (TRACE and up) of the current thread while the guard lives.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 /// A token issued to another application (another `TWITCH_CLIENT_ID`) can never settle our
 /// reward's redemptions: "login needed", and the log says why, naming both ids but no token.
 #[tokio::test(flavor = "current_thread")]
 async fn a_token_of_another_application_is_named_in_the_log_without_the_token() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = source::testing::Logs::capture();
     let fake = FakeTwitch::start().await;
     let mut env = fake.env();
     let token = env.iter().find(|(k, _)| k == "TWITCH_ACCESS_TOKEN").map(|(_, v)| v.clone()).unwrap();
