@@ -67,12 +67,16 @@ pub(crate) enum Effect {
     /// A crowded public place or transport ("a crowded mall", "в метро", "на концерте"): fine alone;
     /// see [`Effect::Bomb`].
     Crowd,
+    /// A child put in danger in plain words (matches by a petrol can, an open window high up, tied to a
+    /// radiator, beaten with a belt): fine alone ("a man tied to a chair" in a film scene), `minors`
+    /// together with a word about children.
+    Danger,
 }
 
 use Category::{Drugs, Extremism, Gore, Hate, Minors, SelfHarm, Sexual};
 use Effect::{
-    AdultRole, Allow, Block, Bomb, Crowd, DrugHint, Glorify, HarmMeans, HarmMood, Innuendo, Intimacy, MinorContext,
-    NotSexual, Profanity, SexWork, Suggestive, SuggestiveAct, Violent,
+    AdultRole, Allow, Block, Bomb, Crowd, Danger, DrugHint, Glorify, HarmMeans, HarmMood, Innuendo, Intimacy,
+    MinorContext, NotSexual, Profanity, SexWork, Suggestive, SuggestiveAct, Violent,
 };
 
 const SEX: Effect = Block(Sexual);
@@ -899,6 +903,33 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     // a blade with cuts, and "the aesthetic of sadness"
     ("^(лезви(е|ем|я|ю)|бритв(ой|у|а)) (и|с|и с) порез(ы|ами|ом)$", HARM),
     ("^эстетик(а|и|у|ой) (грусти|боли|депресси~|одиночеств~|смерти|печали|тоски)$", HarmMood),
+    // --- round 14: the families of its misses ---
+    // a child put in danger (minors only with a word about children)
+    ("^(играет|играют|играл~|балуется|балуются) (~ ){0,1}(со )?(спичк~|зажигалк~|огн(ем|ём)|розетк~|таблетк~)", Danger),
+    ("^(канистр~|бутылк~|ведр~) (~ ){0,1}(бензин~|керосин~|солярк~)", Danger),
+    ("^(вылеза~|выпада~|выполза~|свеша~|высовыва~|залез~|сидит|стоит) (~ ){0,1}(из )?(открыт~ )?(окн|подоконник)~", Danger),
+    ("^привязан~ (~ ){0,1}к (батаре|кроват|стул|трубе|дерев)~", Danger),
+    ("^(бь(е|ё)т|бьют|избива~|избил~|лупит|порет|хлещет) (~ ){0,2}(ремн|ремен|палк|шнур|кулак)~", Danger),
+    ("^(один|одна|одного|одну) (в машине на жаре|дома на неделю|в ванной)$", Danger),
+    // a minor with sex or nudity named plainly
+    ("^(целуется|целуются|целовалась|целовался|целуясь|обжимается|обжимаются)$", Intimacy),
+    ("^(в )?(пустом|пустой) (кабинете|классе|аудитории)$", Intimacy),
+    ("^в спальн(е|ю)$", Intimacy),
+    ("^(в )?(нижнем )?бель(е|ё)$", Suggestive),
+    ("^(в )?(поз~|позирует) (~ ){0,1}(как )?(в|для) (плейбо|плэйбо|playboy)~", SEX),
+    ("^дяд(я|ю|ей|и|е)$", AdultRole),
+    // gore told plainly
+    ("^голов(а|у|ы) (~ ){0,1}на (кол|копь|шест)~", GORE),
+    ("^голов(а|у|ы) (~ ){0,1}насажен~ на (пик|кол|копь|шест)~", GORE),
+    ("^(с )?(вырванн|выколот|выдавленн|выковырянн)~ глаз~", GORE),
+    // "the rest into the oven": the Holocaust as a slogan
+    ("^(остальных|всех остальных|нерусских|евреев|жидов|чурок|хачей|цыган|черных|чёрных) (~ ){0,1}в (печь|печку|печи|газовую камеру|газенваген|концлагерь|крематорий)$", HATE),
+    ("^россия для русских$", HATE),
+    // about to jump, and "I can't anymore" with a blade
+    ("^(и )?сейчас (прыгнет|спрыгнет|шагнет|шагнёт|упадет|упадёт|сорвется|сорвётся)$", HarmMood),
+    ("^я больше не могу$", HarmMood),
+    // opium cooked at home
+    ("^ханк(а|у|и|ой)$", DRUG),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -1152,6 +1183,7 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(covered|crawling|infested) (in|with) maggots$", GORE),
     ("^hanged (man|men|woman|women|person|people|body|bodies|streamer)$", GORE),
     ("^(eyes|eyeballs) (bulging|popping|hanging) out", GORE),
+    ("^(eyes|eyeballs) (bulging|popping) out (in|with|from) (surprise|shock|love|amazement|awe|excitement)$", Allow),
     ("^(head|heads|arm|arms|leg|legs|hand|hands) (sawed|sawn|chopped|hacked|ripped|torn) off$", GORE),
     ("^blood (spraying|spurting|gushing)~", GORE),
     ("^(chopped|severed|bloody|dismembered) (up )?body parts$", GORE),
@@ -1462,6 +1494,7 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^fat blunt~", DRUG),
     ("^(snort~|sniff~) (~ ){0,2}(through|with) (a |the )?(rolled|rolled up|straw|bill|dollar)~", DRUG),
     ("^rolled (up )?(dollar|bill|banknote|hundred|twenty|note)~", DRUG),
+    ("^rolled (up )?(~ ){0,2}(dollar|bill|banknote)~ origami$", Allow),
     // --- extremism ---
     ("^(isis|isil|daesh|al ?qa(e|i)da|al ?shabaab|boko ?haram|taliban|hamas|hezbollah|hizbollah)$", EXT),
     ("^(egyptian )?(goddess|the goddess) isis$", Allow),
@@ -1920,6 +1953,65 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     // a fairy-tale forest of magic mushrooms is not a trip
     ("^magic mushroom~ (forest|forests|house|houses|village|kingdom|land|garden|world|cottage|castle)~", Allow),
     ("^(glowing|giant|fairy|fairies|gnome|gnomes|elf|elves) (~ ){0,1}magic mushrooms$", Allow),
+    // --- round 14: the families of its misses ---
+    // a child put in danger (minors only with a word about children)
+    ("^(playing|plays|played) with (matches|a lighter|lighters|fire|an outlet|a socket|pills|bleach|knives)$", Danger),
+    ("^(gas|petrol|gasoline|kerosene) (can|cans|canister|canisters|tank)$", Danger),
+    (
+        "^(crawling|crawls|climbing|climbs|leaning|leans|hanging|falling|falls|sitting|standing) (out of|out|through|on|from) \
+         (an |the |a )?(open )?(window|windowsill|window sill|balcony railing)~",
+        Danger,
+    ),
+    ("^(on|from) the ([0-9]+(th|st|nd|rd)?|tenth|twentieth|top) floor$", Danger),
+    ("^tied (up )?to (a |the )?(radiator|chair|bed|pipe|tree|pole)$", Danger),
+    ("^(beating|beats|beat|hitting|hits|hit|whipping|whips|whipped|belting|spanking) (~ ){0,1}with (a |his |her |the )?(belt|strap|stick|cord|wire|fist|fists)$", Danger),
+    ("^(alone|locked|left) in (a |the )?hot car$", Danger),
+    // a minor undressed, kissing an adult, or posed
+    ("^(taking|takes|took|pulling|pulls|pulled|lifting|lifts) (off )?(her|his|their) (top|shirt|bra|clothes|panties|pants|skirt|dress) (off|up)?$", Suggestive),
+    ("^skirt (lifted|pulled|hiked|blown|flipped) up$", Suggestive),
+    // nudity and sex told plainly
+    ("^(wearing nothing|wears nothing|with nothing on|not wearing anything|wearing nothing at all)~", Suggestive),
+    ("^(legs|thighs) (apart|spread|wide open|open)$", Suggestive),
+    ("^(spread|spreading|spreads) (her|his|their) legs$", Suggestive),
+    ("^(looking|looks|staring|stares|gazing) (at|into) the (viewer|camera)$", Innuendo),
+    ("^(sweaty|naked|panting) and moaning$", SEX),
+    ("^(both|they re|theyre) (sweaty and )?moaning$", SEX),
+    // gore told plainly
+    ("^(leg|legs|arm|arms|hand|hands|foot|feet|limb|limbs|head|finger|fingers) (being )?(sawed|sawn|sawing|hacked|chopped) (off|through)~", GORE),
+    ("^sawed through (the )?bone$", GORE),
+    ("^(eye|eyes|eyeball|eyeballs) popped out$", GORE),
+    ("^human (head|heads|body|bodies|hand|hands|flesh|meat|remains|baby|babies) (~ ){0,2}(roasting|roasted|cooking|cooked|boiling|boiled|baking|baked|frying|fried|in the oven|on the grill|in a pot)$", GORE),
+    ("^(medieval|museum|historical|antique|old) torture (device~|instrument~|chamber~|rack~|museum~|exhibit~)", Allow),
+    ("^torture (museum|exhibit~|devices behind glass)", Allow),
+    // calls to kill a people, and caricatures
+    (
+        "^(all )?(the )?(muslims|jews|blacks|black people|gays|gay people|trans people|immigrants|migrants|mexicans|arabs|\
+         asians|chinese|christians|gypsies|roma|whites|white people|russians|ukrainians) (must|should|need to|have to|deserve to|ought to) \
+         (be killed|die|be exterminated|be gassed|be wiped out|burn|be burned|hang|be hanged|be shot)$",
+        HATE,
+    ),
+    ("^(chinese|asian|asians|japanese|korean|koreans) (~ ){0,4}(slanted eyes|slant eyes|buck teeth|eating bats|eating dogs|eating cats)$", HATE),
+    ("^(gypsy|gypsies|roma|jew|jews|jewish) (~ ){0,2}(stealing|steal|steals|kidnapping|kidnaps|eating) (a |the )?(baby|babies|child|children|kids|christian)~", HATE),
+    ("^(they re|theyre|they are) all (thieves|criminals|rapists|terrorists|animals|savages)$", Glorify),
+    // self-harm told plainly
+    ("^(rope|noose) (tied|hanging|attached|fastened) (to|from) (the |a )?(ceiling fan|ceiling|beam|rafter|rafters)$", HarmMeans),
+    ("^(a )?chair (under|beneath|below) (it|the rope|the noose)$", HarmMeans),
+    ("^(sad|depressing|dark|lonely) (vibes|vibe|aesthetic)$", HarmMood),
+    ("^(gun|pistol|revolver|barrel) (pointed )?(to|at|against) (his|her|their|my) own (head|temple)$", HARM),
+    // drugs told plainly
+    ("^(handing out|hands out|handed out|selling|sells|passing out|giving out|gives out) (~ ){0,1}(molly|mdma|ecstasy|coke|cocaine|meth|crack|heroin|acid|lsd|xanax|xans|drugs|baggies)$", DRUG),
+    ("^(white )?powder (under|up) (her|his|their) nose~", DRUG),
+    ("^rolled (up )?(a |the )?([0-9]+ )?(dollar |euro |ruble )?(bill|bills|note|notes|banknote~)$", DrugHint),
+    ("^white powder$", DrugHint),
+    // attacks told plainly, and their anthem
+    ("^twin towers (getting|being) (hit|struck|attacked|bombed)$", EXT),
+    (
+        "^(walking|walks|walked|going|goes|storming|storms|entering|enters|marching) into (a |the )?(school|classroom|\
+         mall|church|mosque|synagogue) with (a |an )?(rifle|rifles|gun|guns|shotgun|weapon~|ak ?47|ar ?15)$",
+        Violent,
+    ),
+    ("^(trench ?coat) (~ ){0,3}(school|classroom)$", Violent),
+    ("^pumped up kicks$", Glorify),
 ];
 
 /// Extra Russian entries for the translit reading only (see `translit`): Russian words in Latin letters

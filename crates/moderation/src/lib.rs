@@ -31,7 +31,7 @@
 //! * `mask` — stars the matched words and nothing else.
 //! * `rules` — the streamer's rules file (`ACTION PATTERN` per line).
 //! * this file — the verdict: whitelist first, then the worst category wins, and sexual or suggestive
-//!   content together with a word about children is always `minors`; signs that block only in pairs
+//!   content, or a child put in danger, together with a word about children is always `minors`; signs that block only in pairs
 //!   (praise + an attack, a bomb + a crowd, a means + despair, two drug slang words, a suggestive act + a
 //!   wink) are combined here; a word for someone who sells sex is `sexual` only if nothing else blocks.
 
@@ -305,6 +305,8 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
     let mut counted: Vec<&Hit> = Vec::new();
     let (mut minor, mut suggestive) = (false, false);
     let (mut innuendo, mut adult, mut intimacy) = (false, false, false);
+    // A child put in danger: `minors` only with a word about children.
+    let mut dangers: Vec<&Hit> = Vec::new();
     let mut acts: Vec<&Hit> = Vec::new();
     // Words for someone who sells sex: `sexual` only when nothing else blocks.
     let mut sex_work: Vec<&Hit> = Vec::new();
@@ -326,9 +328,11 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
             | Effect::Bomb
             | Effect::Crowd
             | Effect::Intimacy
+            | Effect::Danger
             | Effect::SexWork
                 if allowed(h) => {}
             Effect::Intimacy => intimacy = true,
+            Effect::Danger => dangers.push(h),
             Effect::SexWork => {
                 sex_work.push(h);
                 bad.push(h.letters.clone());
@@ -377,7 +381,10 @@ fn decide(text: &str, norm: &normalize::Normalized, hits: &[Hit], rules: &[Strin
     let blocks = |c: Category| paired.contains(&c) || counted.iter().any(|h| h.effect == Effect::Block(c));
     let sexualised = suggestive || innuendo || two_acts || (adult && intimacy);
     let sex_work = !sex_work.is_empty();
-    let category = if minor && (sexualised || sex_work || blocks(Category::Sexual)) {
+    if minor {
+        bad.extend(dangers.iter().map(|h| h.letters.clone()));
+    }
+    let category = if minor && (sexualised || sex_work || !dangers.is_empty() || blocks(Category::Sexual)) {
         Some(Category::Minors)
     } else {
         // A word for someone who sells sex is usually the insult, not the picture: any other category wins.

@@ -508,6 +508,11 @@ const PATTERNS: &[(&str, Sign)] = &[
         Sign::Link,
     ),
     (r"([a-zA-Z0-9_.\-]+@[a-zA-Z0-9_\-]+\.[a-zA-Z0-9_.\-]+)", Sign::Link),
+    // a car's number plate ("plate ABX-4472", "госномер А123ВС")
+    (
+        r"(?i)((?:plate|license plate|licence plate|reg|registration|госномер|номер машины|номера машины|nomer mashiny)[\s:#№]*[A-ZА-Я]{1,3}[\s-]?[0-9]{3,4}(?:[\s-]?[A-ZА-Я]{0,2})?)",
+        Sign::Profile,
+    ),
     // a VK page by its number ("вк id482913377")
     (r"(?i)((?:вк|vk|вконтакте|vkontakte)[\s:]*(?:id|айди)\s*[0-9]{5,})", Sign::Link),
     (r"(?:^|[^0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?:[^0-9.]|$)", Sign::Ip),
@@ -520,11 +525,11 @@ const PATTERNS: &[(&str, Sign)] = &[
     ),
     // --- where someone works or lives, and calls to find or contact them ---
     (
-        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])((?:works?|working|worked) (?:at|in)|работа(?:ет|ют) (?:в|на)|учится (?:в|на)|rabotaet (?:v|na))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])((?:works?|working|worked) (?:at|in)|(?:accountant|manager|cashier|barista|nurse|clerk|waitress|waiter|employee|intern|developer|receptionist|secretary|engineer) at|работа(?:ет|ют) (?:в|на)|учится (?:в|на)|rabotaet (?:v|na))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
         Sign::Workplace,
     ),
     (
-        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])(her address|his address|their address|home address|адрес (?:его|е[её]|их)|(?:его|е[её]|их) (?:адрес|номер|телефон|вк|вконтакте|инст[a-zA-Zа-яА-ЯёЁ]*|тг|телег[a-zA-Zа-яА-ЯёЁ]*|страниц[a-zA-Zа-яА-ЯёЁ]*|профил[a-zA-Zа-яА-ЯёЁ]*)|(?:go |come |let'?s )?(?:find|visit|dox+|swat|hunt down|track down|pay a visit to) (?:him|her|them|this (?:guy|girl|dude|kid|person))|go say hi|so we can (?:visit|find|see)|(?:call|text|spam|message|dm|harass) (?:him|her|them)|навест[a-zA-Zа-яА-ЯёЁ]+|приходите|приходи к|найдите|найди (?:его|е[её]|их)|вычисл[a-zA-Zа-яА-ЯёЁ]+|деанон[a-zA-Zа-яА-ЯёЁ]*|звоните|звони (?:ему|ей)|пишите (?:ему|ей)|пусть (?:ей|ему|им) (?:все )?(?:пишут|звонят)|prihodite|naidite|najdite|navestite|zvonite|pishite|(?:let'?s |go )?(?:ddos|dox+|swat|raid|harass|spam) (?:him|her|them)|(?:ring|call|text) (?:him|her|them)|pay (?:him|her|them) a visit|(?:map|directions|route) to|карт[а-я]* до (?:дома|квартиры|подъезда)|разбейте|разбей|побейте|набейте|отпиздите|вломите|затрав[а-я]+|травите|давайте (?:его|е[её]|их)|напиши(?:те)? (?:ей|ему|им)|napishite (?:ey|ej|emu|im)|(?:идите|иди|сходите|сходи|зайдите|зайди|заходите|приходите|наведайтесь|езжайте|едьте|поезжайте|idite|shodite|zaydite|zajdite|zahodite|prihodite)\s+(?:к|k)\s+(?:нему|ней|ним|nemu|ney|nej|nim)|пусть (?:все|весь чат|чат|вся школа|весь класс|все вокруг|все его|все её|все ее) (?:знают|узнают|видят|увидят|пишут|звонят|приходят|придут)|pust vse (?:znayut|znajut|pishut|zvonyat)|расскажите всем|(?:о|за)?позорьте|опозорим|заспамьте|let (?:everyone|everybody|the whole school|chat|the world) know|expose (?:him|her|them)|tell (?:chat|everyone|everybody) to|(?:chat|everyone|y'?all) (?:can|should|go) (?:visit|find|text|call|message|dm|harass|raid)|so (?:chat|everyone|you guys|y'?all) can (?:visit|find|see|text|call|message)|make (?:him|her|them) famous|show up at (?:his|her|their) (?:house|door|place|home|work|school))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
+        r"(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ0-9_])(her address|his address|their address|home address|адрес (?:его|е[её]|их)|(?:его|е[её]|их) (?:адрес|номер|телефон|вк|вконтакте|инст[a-zA-Zа-яА-ЯёЁ]*|тг|телег[a-zA-Zа-яА-ЯёЁ]*|страниц[a-zA-Zа-яА-ЯёЁ]*|профил[a-zA-Zа-яА-ЯёЁ]*)|(?:go |come |let'?s )?(?:find|visit|dox+|swat|hunt down|track down|pay a visit to) (?:him|her|them|this (?:guy|girl|dude|kid|person))|go say hi|so we can (?:visit|find|see)|(?:call|text|spam|message|dm|harass) (?:him|her|them)|навест[a-zA-Zа-яА-ЯёЁ]+|приходите|приходи к|найдите|найди (?:его|е[её]|их)|вычисл[a-zA-Zа-яА-ЯёЁ]+|деанон[a-zA-Zа-яА-ЯёЁ]*|звоните|звони (?:ему|ей)|пишите (?:ему|ей)|пусть (?:ей|ему|им) (?:все )?(?:пишут|звонят)|prihodite|naidite|najdite|navestite|zvonite|pishite|(?:let'?s |go )?(?:ddos|dox+|swat|raid|harass|spam) (?:him|her|them)|(?:ring|call|text) (?:him|her|them)|pay (?:him|her|them) a visit|(?:map|directions|route) to|карт[а-я]* до (?:дома|квартиры|подъезда)|разбейте|разбей|побейте|набейте|отпиздите|вломите|затрав[а-я]+|травите|давайте (?:его|е[её]|их)|напиши(?:те)? (?:ей|ему|им)|napishite (?:ey|ej|emu|im)|(?:идите|иди|сходите|сходи|зайдите|зайди|заходите|приходите|наведайтесь|езжайте|едьте|поезжайте|idite|shodite|zaydite|zajdite|zahodite|prihodite)\s+(?:к|k)\s+(?:нему|ней|ним|nemu|ney|nej|nim)|пусть (?:все|весь чат|чат|вся школа|весь класс|все вокруг|все его|все её|все ее) (?:знают|узнают|видят|увидят|пишут|звонят|приходят|придут)|pust vse (?:znayut|znajut|pishut|zvonyat)|расскажите всем|(?:о|за)?позорьте|опозорим|заспамьте|let (?:everyone|everybody|the whole school|chat|the world) know|expose (?:him|her|them)|tell (?:chat|everyone|everybody) to|(?:chat|everyone|y'?all) (?:can|should|go) (?:visit|find|text|call|message|dm|harass|raid)|so (?:chat|everyone|you guys|y'?all) can (?:visit|find|see|text|call|message)|make (?:him|her|them) famous|go tell (?:him|her|them)|(?:everyone|everybody|chat|y'?all|you guys) (?:email|e-mail|call|text|message|dm|report|contact|spam|write to) (?:him|her|them|his|her|their)|show up at (?:his|her|their) (?:house|door|place|home|work|school))(?:[^a-zA-Zа-яА-ЯёЁ0-9_]|$)",
         Sign::Call,
     ),
     (
@@ -629,6 +634,7 @@ const FAMOUS_ADDRESSES: &[&str] = &[
     "1640 riverside drive",
     "бейкер-стрит 221б",
     "бейкер стрит 221б",
+    "садовая 10", // Bulgakov's flat 50, the museum
 ];
 
 /// `char::is_alphabetic`, answered without a table lookup for Latin and Cyrillic.
@@ -755,8 +761,13 @@ impl Pii {
         if !names.is_empty() {
             kinds.push(Sign::Name);
         }
+        // A flat next to a famous address is that address's flat ("Садовая 10, кв. 50").
+        let famous = FAMOUS_ADDRESSES.iter().any(|f| text.to_lowercase().contains(f));
         for &i in &found {
             let sign = PATTERNS[i].1;
+            if famous && sign == Sign::Flat {
+                continue;
+            }
             if !kinds.contains(&sign) && (sign != Sign::Address || !spans_of(i).is_empty()) {
                 kinds.push(sign);
             }
