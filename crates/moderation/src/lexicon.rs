@@ -930,6 +930,26 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^я больше не могу$", HarmMood),
     // opium cooked at home
     ("^ханк(а|у|и|ой)$", DRUG),
+    // --- round 15: the families of its misses ---
+    ("^(без цензуры|вс(е|ё) видно|ничего не скрывая)$", Innuendo),
+    ("^голю$", Suggestive), // "golyu": голую typed short
+    // a child in danger: a stranger's car, smoking and drinking, alone with a PE teacher
+    ("^(в машин~|в авто) (~ ){0,1}(к|с) (незнаком|чуж)~", Danger),
+    ("^(курит|курят|курил~|затягивается) (~ ){0,1}(сигарет|сигар|вейп|электронк)~", Danger),
+    ("^(пь(е|ё)т|пьют|пил~|хлещет|бухает) (~ ){0,1}(водк|пив|вин|самогон|коньяк|алкогол|спирт)~", Danger),
+    ("^(физрук~|трудовик~|вожат(ый|ого|ому|ым)|тренер~ по)$", AdultRole),
+    ("^(наедине|одни в|остаются одни)$", Intimacy),
+    // gypsies stealing children
+    ("^(цыган|евре|жид)~ (~ ){0,1}(крад|ворую|похища|ед)~ (~ ){0,1}(дет|младенц|христианск)~", HATE),
+    ("^(горящ~|горевш~|пылающ~) крест~", HATE),
+    ("^слава белой рас(е|ы)$", HATE),
+    // pro-ana: fasting marathons, vomiting after meals, the scale
+    ("^марафон~ (~ ){0,1}(голодовк|голодани)~", HARM),
+    ("^(вызвать|вызывать|вызываю|вызывает|вызывают|вызвала) (~ ){0,1}рвот~", HARM),
+    ("^на весах ([2-4][0-9]) ?(кг|кило)$", HarmMeans),
+    ("^ещ(е|ё) (чуть чуть|чуть|немного)$", HarmMood),
+    // bath salts and speed listed together
+    ("^соль (и )?скорост~", DRUG),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -2012,6 +2032,45 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ),
     ("^(trench ?coat) (~ ){0,3}(school|classroom)$", Violent),
     ("^pumped up kicks$", Glorify),
+    // --- round 15: the families of its misses ---
+    ("^(seggs|segs|segggs|secks|sexx)$", SEX),
+    ("^(boob|boobs|booba|boobies|tits|titties|nipples) (out|showing|exposed|visible)$", SEX),
+    ("^(with )?(her|his) (top|shirt|bra) off$", Suggestive),
+    ("^(no|without) (censor|censorship|censor bars|censoring)~$", Innuendo),
+    ("^(uncensored|nothing hidden|everything visible)$", Innuendo),
+    ("^motherf~", Profanity), // "motherf***er": too many stars for "fuck" alone
+    // a child in danger: a balcony railing, train tracks, nobody watching; a teacher in bed with a pupil
+    ("^(balcony|window) (railing|rail|ledge|edge|sill)~$", Danger),
+    ("^(lie|lying|lies|laying|lay|sit|sitting|stand|standing|play|playing) (down )?on (the )?(train|railway|rail) ?(tracks|track|rails)$", Danger),
+    ("^([1-9]|1[01])(st|nd|rd|th) grade (student|students|kid|kids|girl|girls|boy|boys|pupil|pupils)$", MinorContext),
+    ("^(gets|get|got|getting|climbs|climbing|crawls) into bed with$", Intimacy),
+    ("^sleepover~$", Intimacy),
+    // gore told plainly
+    ("^(guts|intestines|entrails|innards) (are |is )?(spilling|spilled|hanging|falling) out$", GORE),
+    ("^(it s|its|is|was|got|been|being) skinned$", GORE),
+    ("^(pulling|pulled|ripping|ripped|tearing|tore|torn|yanking) (out |off )?(his|her|their|the) (fingernails|nails|toenails|teeth)( off| out)?$", GORE),
+    ("^(eyeball|eyeballs) (gouged|plucked|ripped|torn|cut|popped) out$", GORE),
+    ("^(victim|body|man|woman|person|guy|girl|corpse|boy|kid) (~ ){0,1}(split|cut|torn|ripped|sliced|chopped) in (half|two)$", GORE),
+    ("^(spine|skull|brains) (sticking|poking|jutting) out$", GORE),
+    // hate: trans people mocked, women in burqas as garbage
+    ("^(trans|trans ppl|trans people|tranny|trannies|troon|troons) (~ ){0,2}(drawn )?as (hairy )?(men|man|dudes|guys) in (dresses|a dress|wigs)$", HATE),
+    ("^(troon|troons|tranny|trannies)$", HATE),
+    (
+        "^(muslim|muslims|muslim women|women in burqas|burqas|burkas|hijabis|jews|blacks|immigrants|migrants|refugees) \
+         (~ ){0,3}(as|like) (~ ){0,1}(trash|garbage|trash bags|garbage bags|rubbish|bin bags)$",
+        HATE,
+    ),
+    ("^(ku ?klux ?klan|klansmen|klansman)$", HATE),
+    ("^burning cross~", HATE),
+    // self-harm slang and pro-ana
+    ("^(sewerslide|sewer slide|sewerslid~|self delete|self deleting|self deletion)$", HARM),
+    ("^(ana and mia|ana mia|ana n mia|mia and ana)$", HARM),
+    ("^(guiding me to|goal weight|goal weight of|get down to|getting down to) ([2-4][0-9]) ?(kg|kilos|lbs)?$", HARM),
+    ("^tally marks (on|across) (her|his|my|their) (thigh|thighs|arm|arms|wrist|wrists|forearm|forearms)$", HARM),
+    // smoking meth from a pipe
+    ("^(smok~|hitting) (~ ){0,2}(crystal|crystals|ice|shards|meth) (from|out of|with|through) (a |the )?(glass )?pipe$", DRUG),
+    // a cat on catnip is a cat
+    ("^((get|gets|getting|got|gettin) )?(so )?high on (catnip|valerian|sugar|life|caffeine|coffee|love|happiness)$", Allow),
 ];
 
 /// Extra Russian entries for the translit reading only (see `translit`): Russian words in Latin letters
