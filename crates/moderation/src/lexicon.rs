@@ -104,6 +104,9 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^(на|по|ни|до|в|от|за) ху(й|я|ю|ем|е|и)$", NotSexual),
     ("^ху[йя] (знает|с ним|с ней|тебе|вам|там|его|их|поймет|разберет|пойми~)$", NotSexual),
     ("^(на|по|а)?ху(ли|ль)$", Profanity),
+    // "хуёво", "хуевый": bad, not the noun (matters when spelled out letter by letter, "х у ё в о", where
+    // the noun's "хуе" is also read inside the run)
+    ("^(за|по|о|на)?ху(е|ё|и)(в|вн|тен)~", NotSexual),
     // --- mat: пизд ---
     ("пизд", Profanity),
     ("пизж", Profanity),
