@@ -953,6 +953,21 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^ещ(е|ё) (чуть чуть|чуть|немного)$", HarmMood),
     // bath salts and speed listed together
     ("^соль (и )?скорост~", DRUG),
+    // --- round 16: the families of its misses ---
+    ("^ласка(ет|ют|ла|ть|ю|ешь)? себя$", SEX),
+    ("^зигу(ющ|ет|ют|я)~", HATE),
+    ("^в одних (чулках|трусиках|трусах|стрингах)$", Suggestive),
+    ("^(чтоб|чтобы)? ?вс(е|ё) (было )?видно$", Innuendo),
+    ("^(в )?коротк~ юбк~$", SuggestiveAct),
+    ("^наклонил(ась|ся|ись)$", SuggestiveAct),
+    ("^вид (сзади|снизу|между ног)$", Suggestive),
+    ("^(пь(е|ё)т|пьют|выпил~|глотает|глотают|ест|едят) (~ ){0,1}(отбеливател|хлорк|бензин|белизн|уксус|кислот|средств~ для)~", Danger),
+    ("^(4 ?20|четыре двадцать) утра$", HarmMeans), // the Blue Whale wake-up time
+    ("^(мо(е|ё) )?последн(ее|ие) задани(е|я)$", HarmMeans),
+    ("^(реклам~|магазин~|шоп~) (~ ){0,1}гидр~", DrugHint),
+    ("^(анонимно|анонимная доставка|быстро и анонимно)$", DrugHint),
+    ("^(басаев~|масхадов~|хаттаб~|умаров~|дудаев~)$", Violent),
+    ("^(как|словно|будто) (настоящ~ )?(герой|мужик)$", Glorify),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -2074,6 +2089,20 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(smok~|hitting) (~ ){0,2}(crystal|crystals|ice|shards|meth) (from|out of|with|through) (a |the )?(glass )?pipe$", DRUG),
     // a cat on catnip is a cat
     ("^((get|gets|getting|got|gettin) )?(so )?high on (catnip|valerian|sugar|life|caffeine|coffee|love|happiness)$", Allow),
+    // --- round 16: the families of its misses ---
+    ("^moaning$", Innuendo),
+    ("^bent over (the |a )?(couch|bed|table|desk|sofa|chair|car|hood)$", SuggestiveAct),
+    ("^(high school|middle school|junior high) (locker room|bathroom|showers|changing room)~", MinorContext),
+    ("^(locker room|changing room|dressing room) (~ ){0,1}(changing|undressing|getting changed)$", Suggestive),
+    ("^(railing|ledge|edge) of (a |the )?([0-9]+(th|st|nd|rd)? floor )?(balcony|roof|rooftop|window)$", Danger),
+    ("^([2-9][0-9]) ?(y o|yo|year old|years old|yr old) (boyfriend|girlfriend|man|guy|lover|husband)$", AdultRole),
+    ("^(drinking|drinks|drank|sipping|eating|eats|swallowing) (~ ){0,1}(bleach|gasoline|petrol|detergent|tide pods|pills|medicine|drain cleaner)$", Danger),
+    ("^headless (body|bodies|corpse|corpses|man|woman|girl|boy|victim)~", GORE),
+    ("^(eye|eyes|eyeball|eyeballs) (being )?(scooped|spooned|gouged|plucked|cut|carved) out$", GORE),
+    ("^(monkey|monkeys|ape|apes|gorilla|gorillas|chimp|chimps) (~ ){0,8}(supposed to be|meant to be|represents|as) (a )?(black|african|black guy|black man|black woman|black people|black kid)~", HATE),
+    ("^fresh (cuts|scars|wounds|slashes)$", HarmMeans),
+    ("^cuts all over (his|her|their|my) (arm|arms|wrist|wrists|thigh|thighs|body)$", HARM),
+    ("^(punching|punches|punched|punch|fighting|fights|defeating|defeats|beating|kicking|shooting) (a |the |some )?nazi~", Allow),
 ];
 
 /// Extra Russian entries for the translit reading only (see `translit`): Russian words in Latin letters
