@@ -43,6 +43,7 @@ pub mod intake;
 /// The journal lives in its own crate (`crates/journal`); re-exported here under its old path.
 pub use journal;
 pub mod logging;
+pub mod memory;
 pub mod models;
 pub mod pipeline;
 pub mod rules;

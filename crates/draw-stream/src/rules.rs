@@ -42,7 +42,9 @@ pub fn parse_file(path: &Path) -> Result<Vec<Rule>, String> {
 
 /// The built-in lists plus `rules`.
 fn compile(rules: &[Rule]) -> Result<Moderator, String> {
-    Moderator::with_rules(rules).map_err(|e| e.to_string())
+    let m = Moderator::with_rules(rules).map_err(|e| e.to_string());
+    crate::memory::release_freed();
+    m
 }
 
 /// What `/health` and `/moderation/rules` say about the rules.
@@ -100,7 +102,7 @@ impl Rules {
     /// file that is missing or broken, or an optional one that is broken, is an error.
     pub fn load(file: Option<RulesFile>) -> Result<Rules, String> {
         let Some(f) = file else {
-            return Ok(Rules::with(None, Moderator::new(), Loaded::default()));
+            return Ok(Rules::with(None, compile(&[])?, Loaded::default()));
         };
         let seen = stamp(&f.path);
         let rules = if seen.is_none() && !f.required { Vec::new() } else { parse_file(&f.path)? };
