@@ -166,6 +166,18 @@ const RU_WORDS: &[&str] = &[
     "sejchas",
     "shas",
     "scha",
+    // adverbs and prepositions viewers add to a request ("krasivo", "nad kremlem")
+    "krasivo",
+    "milo",
+    "smeshno",
+    "prikolno",
+    "realistichno",
+    "epichno",
+    "nad",
+    "pered",
+    "mezhdu",
+    "okolo",
+    "vozle",
 ];
 
 /// Common English words, each a sign that the text is English.
