@@ -103,7 +103,7 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^ху(й|я|ю|ем|е|и|ев|ям|ями|ях|ек|ечек|йчик~|ища|ище)$", SEX),
     ("^(на|по|ни|до|в|от|за) ху(й|я|ю|ем|е|и)$", NotSexual),
     ("^ху[йя] (знает|с ним|с ней|тебе|вам|там|его|их|поймет|разберет|пойми~)$", NotSexual),
-    ("^(на|по|а)?ху(ли|ль)$", Profanity),
+    ("^(на|по|а)?ху(ли|ль|ле)$", Profanity),
     // "хуёво", "хуевый": bad, not the noun (matters when spelled out letter by letter, "х у ё в о", where
     // the noun's "хуе" is also read inside the run)
     ("^(за|по|о|на)?ху(е|ё|и)(в|вн|тен)~", NotSexual),
@@ -967,7 +967,7 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^(реклам~|магазин~|шоп~) (~ ){0,1}гидр~", DrugHint),
     ("^(анонимно|анонимная доставка|быстро и анонимно)$", DrugHint),
     ("^(басаев~|масхадов~|хаттаб~|умаров~|дудаев~)$", Violent),
-    ("^(как|словно|будто) (настоящ~ )?(герой|мужик)$", Glorify),
+    ("^(как|словно|будто) (настоящ~ )?(герой|героя|героев|героями|мужик)$", Glorify),
     // --- round 17: the families of its misses ---
     ("^(тян|тянк~|тяночк~|девушк~|девочк~|баб~|телочк~|тёлочк~) без (всего|одежды|ничего)$", SEX),
     ("^полотенц~ (упал~|спал~|соскользнул~|слетел~|сполз~)$", Suggestive),
@@ -994,6 +994,27 @@ pub(crate) const RU: &[(&str, Effect)] = &[
     ("^(дунем|дуем|курнем|пыхнем|накуримся) (~ ){0,1}в (гараже|подъезде|падике)$", DRUG),
     ("^(с пацанами |с корешами )?(дунем|дуем|дунуть|дуну) в (трубу|дудку|свисток|горн|саксофон|шарик~)$", Allow),
     ("^(флаг~|знам~) (иг|игил|даиш)$", EXT),
+    // --- round 18: the families of its misses ---
+    ("^задер(и|ите|ла|ет|ешь) (ей )?(юбк~|её|ее|платье)", Suggestive),
+    ("^(в )?(закрыт~ |запер~ )?(машин|авто)~ на жаре$", Danger),
+    ("^(одного|одну|одних) в (закрыт~ )?(машин|авто)~", Danger),
+    ("^(как )?(для|в) мужско(го|м) журнал~", SEX),
+    ("^(на )?подоконник~ ([0-9]+|девят~|десят~|пят~) этаж~", Danger),
+    ("^шот(а|у|ой|ы)$", MinorContext), // "shota"; also the Georgian name, a minor word only
+    ("^(нарисуй )?(её|ее|его|девочк~|девушк~|школьниц~) в душе$", Suggestive),
+    ("^(с )?(содранн|снят|срезанн)~ кож(ей|а|у|и|ею)$", GORE),
+    ("^(88|14 ?88) (~ ){0,3}кельтск~ крест~", HATE),
+    ("^кельтск~ крест~ (~ ){0,3}(88|14 ?88)$", HATE),
+    ("^(как )?я (прыгаю|спрыгиваю|прыгну|спрыгну|шагну) (~ ){0,1}с (крыши|моста|балкона|многоэтажк~|высотк~)$", HARM),
+    ("^(если|когда) меня не станет$", HARM),
+    ("^(блевать|блюю|блевала|блевал|рвать|вырвать|тошнить) (~ ){0,1}после еды", HARM),
+    ("^роспис~ на (руках|руке|запясть~|бедр~)$", HARM),
+    ("^(режу|режет|режут|резала|резал|порезала|порезал) (себе )?(руки|руку|вены|запясть~|бедр~|ноги)$", HARM),
+    ("^марк(а|и|у) (~ ){0,1}на язык~", DRUG),
+    ("^(жри|жрать|закинь|закинуть|съешь|сожри|закидываемся) марк~", DRUG),
+    ("^эрик~ и дилан~$", Violent),
+    ("^повторим$", Glorify),
+    ("^геро(и|ев|ям) ичкери~", Glorify),
     // --- mild profanity ---
     ("^чертов(а|у|ы|о|ой|ых|ым|ыми|ого|ому|ом|ая|ую|ое|ый|ые)?$", Profanity),
     ("^чертов~ колес~", Allow), // a Ferris wheel
@@ -1667,7 +1688,7 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(doing|do|did|does) it (~ ){0,1}(in bed|on the bed|in the back seat|on the couch|in the shower|like rabbits)$", SEX),
     ("^(making|make|made|makes) love$", SEX),
     ("^(doing the deed|doing the nasty|bumping uglies|knocking boots|getting it on|netflix and chill~)$", SEX),
-    ("^(if )?you know what i mean$", Innuendo),
+    ("^(if )?(you|u|ya) (know|kno|knw) what i (mean|mea)$", Innuendo),
     ("^(make it|but make it|make her|make him) (naughty|kinky|lewd|nsfw|dirty)$", Innuendo),
     // nudity without the word ("wearing nothing", "in her birthday suit")
     (
@@ -2164,6 +2185,19 @@ pub(crate) const EN: &[(&str, Effect)] = &[
     ("^(kill counter|kill count|body count|high score)$", Glorify),
     ("^(no|without|zero|not) (gore|blood|violence)$", Allow),
     ("^(hindu|buddhist|jain|ancient|sanskrit|temple|diwali|rangoli) (~ ){0,3}swastika~", Allow),
+    // --- round 18: the families of its misses ---
+    ("^(legs|thighs) spread wide$", SEX),
+    ("^(spread|spreading|spreads) (her|his|their) legs wide$", SEX),
+    ("^(in |wearing )?(only|just) (stockings|a thong|a garter|garters|fishnets)$", Suggestive),
+    ("^spicy corn~", SEX),
+    ("^(eye|eyes|eyeball|eyeballs) (getting|being) (gouged|pulled|scooped|plucked|cut) out$", GORE),
+    ("^hang~ (himself|herself|themselves|myself|yourself)$", HARM),
+    ("^(spoon|spoons) (~ ){0,5}(lighter|flame)$", DrugHint),
+    ("^(needle|needles|syringe|syringes)$", DrugHint),
+    ("^shroom~ (guide|dose|dosage|poster|recipe)~", DRUG),
+    ("^brenton( t| tarrant)?$", Violent),
+    ("^(reb and vodka|reb vodka|reb vodka|nbk)$", Glorify),
+    ("^columbine (trench ?coat |style )?(aesthetic|vibes|cosplay|fan ?art|core)$", EXT),
     ("^(blue )?(crystal|crystals) (candy|candies|cake|soap|sugar|geode~|decor~|lamp~)$", Allow),
     ("^(cook|cooking|cooks|cooked) (the )?blue crystal~ (candy|candies|cake|soap|sugar)$", Allow),
 ];
