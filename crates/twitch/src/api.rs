@@ -52,6 +52,21 @@ pub(crate) struct Validated {
     pub(crate) scopes: Option<Vec<String>>,
 }
 
+/// The longest a Helix call waits for its rate-limit bucket before giving the 429 to its caller (who
+/// retries with backoff): Twitch refills the bucket within a minute.
+pub(crate) const MAX_RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long to wait after a 429 whose `Ratelimit-Reset` is `reset` (Unix seconds): until then, plus a
+/// little for clock skew; one second without the header; `None` when it is too far away to wait.
+fn rate_limit_wait(reset: Option<u64>) -> Option<std::time::Duration> {
+    let Some(reset) = reset else {
+        return Some(std::time::Duration::from_secs(1));
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let wait = std::time::Duration::from_secs(reset).saturating_sub(now) + std::time::Duration::from_millis(100);
+    (wait <= MAX_RATE_LIMIT_WAIT).then_some(wait)
+}
+
 /// The error text of a Twitch reply: Helix `{error,status,message}`, id.twitch.tv `{status,message}`.
 fn message_of(body: &Value) -> String {
     body.get("message").and_then(Value::as_str).unwrap_or("").chars().take(200).collect()
@@ -116,12 +131,19 @@ impl Api {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Value), ApiError> {
+        self.send_reading_reset(req).await.map(|(status, body, _)| (status, body))
+    }
+
+    /// Like `send`, also returning Helix's `Ratelimit-Reset` (when the rate-limit bucket is full
+    /// again, in Unix seconds), if the reply has one.
+    async fn send_reading_reset(&self, req: reqwest::RequestBuilder) -> Result<(u16, Value, Option<u64>), ApiError> {
         let resp = req.send().await.map_err(|e| ApiError::Network(e.without_url().to_string()))?;
         let status = resp.status().as_u16();
+        let reset = resp.headers().get("ratelimit-reset").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
         let text = resp.text().await.map_err(|e| ApiError::Network(e.without_url().to_string()))?;
         let body =
             if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
-        Ok((status, body))
+        Ok((status, body, reset))
     }
 
     /// Refreshes after `failed` was refused (unless another call refreshed meanwhile).
@@ -198,8 +220,9 @@ impl Api {
         Err(ApiError::LoginNeeded("the token is invalid".into()))
     }
 
-    /// One Helix call with `Client-Id` and the bearer token; a 401 refreshes once and retries once.
-    /// Any non-2xx is an `Err`.
+    /// One Helix call with `Client-Id` and the bearer token; a 401 refreshes once and retries once; a
+    /// 429 waits until `Ratelimit-Reset` (if that is at most [`MAX_RATE_LIMIT_WAIT`] away) and retries
+    /// once. Any other non-2xx is an `Err`.
     pub(crate) async fn helix(
         &self,
         method: Method,
@@ -218,10 +241,18 @@ impl Api {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let (status, reply) = self.send(req).await?;
+            let (status, reply, reset) = self.send_reading_reset(req).await?;
             match status {
                 200..=299 => return Ok(reply),
                 401 if attempt == 0 => self.refresh_after(&access).await?,
+                429 if attempt == 0 && rate_limit_wait(reset).is_some() => {
+                    let wait = rate_limit_wait(reset).unwrap_or_default();
+                    tracing::info!(
+                        wait_ms = wait.as_millis() as u64,
+                        "twitch: rate limited; waiting for the bucket to refill"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
                 401 => return Err(ApiError::LoginNeeded(format!("Helix refused the token: {}", message_of(&reply)))),
                 _ => return Err(ApiError::Http { status, message: message_of(&reply) }),
             }

@@ -178,6 +178,9 @@ struct Inner {
     refreshes: u32,
     connections: u32,
     token_counter: u64,
+    /// Helix calls still to answer 429 (see [`FakeTwitch::rate_limit`]), and Helix calls seen.
+    rate_limited: u32,
+    helix_calls: u32,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -224,6 +227,8 @@ impl FakeTwitch {
             refreshes: 0,
             connections: 0,
             token_counter: 0,
+            rate_limited: 0,
+            helix_calls: 0,
         }));
         let app = Router::new()
             .route("/ws", get(websocket))
@@ -289,6 +294,16 @@ impl FakeTwitch {
         let id = uuid();
         self.lock().rewards.push(Reward { id: id.clone(), title: title.into(), cost: 1000, manageable });
         id
+    }
+
+    /// The next `calls` Helix calls answer 429 (bucket empty, `Ratelimit-Reset` one second ahead).
+    pub fn rate_limit(&self, calls: u32) {
+        self.lock().rate_limited = calls;
+    }
+
+    /// How many Helix calls the fake has answered (rate-limited ones included).
+    pub fn helix_calls(&self) -> u32 {
+        self.lock().helix_calls
     }
 
     /// Every reward: (title, manageable by our client id).
@@ -587,6 +602,22 @@ fn error(status: StatusCode, message: &str) -> Response {
 /// Helix auth: `Client-Id` must be ours and the bearer token valid.
 #[allow(clippy::result_large_err)] // a test server: the error is the reply itself
 fn helix_auth(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+    {
+        // Helix's rate limit: 429 with the bucket's headers, `Ratelimit-Reset` in Unix seconds.
+        let mut g = s.lock().unwrap_or_else(|e| e.into_inner());
+        g.helix_calls += 1;
+        if g.rate_limited > 0 {
+            g.rate_limited -= 1;
+            let reset =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() + 1;
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            let h = r.headers_mut();
+            h.insert("ratelimit-limit", axum::http::HeaderValue::from_static("800"));
+            h.insert("ratelimit-remaining", axum::http::HeaderValue::from_static("0"));
+            h.insert("ratelimit-reset", axum::http::HeaderValue::from(reset));
+            return Err(r);
+        }
+    }
     let client = headers.get("client-id").and_then(|v| v.to_str().ok()).unwrap_or("");
     let bearer = headers
         .get("authorization")

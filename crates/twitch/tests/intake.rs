@@ -293,6 +293,21 @@ async fn a_new_reward_title_renames_our_reward_and_its_waiting_redemptions_still
 }
 
 #[tokio::test]
+async fn a_rate_limited_settlement_waits_for_the_bucket_and_goes_through() {
+    let fake = FakeTwitch::start().await;
+    let r = live(&fake, "ratelimit").await;
+    let red = fake.redeem("Ann", "a lighthouse");
+    r.until_delivered(1).await;
+    // Twitch's bucket is empty: the refund is not given up nor left to a later retry round.
+    fake.rate_limit(1);
+    let before = fake.helix_calls();
+    r.tw.settle(&settlement(&red, "redemption", Outcome::Refused)).await.expect("settled after the wait");
+    assert_eq!(fake.redemption_status(&red).as_deref(), Some("CANCELED"));
+    assert_eq!(fake.helix_calls() - before, 2, "one 429, then the PATCH");
+    r.stop().await;
+}
+
+#[tokio::test]
 async fn session_reconnect_loses_nothing_and_does_not_resubscribe() {
     let fake = FakeTwitch::start().await;
     let r = live(&fake, "reconnect").await;
