@@ -245,14 +245,16 @@ impl Api {
             match status {
                 200..=299 => return Ok(reply),
                 401 if attempt == 0 => self.refresh_after(&access).await?,
-                429 if attempt == 0 && rate_limit_wait(reset).is_some() => {
-                    let wait = rate_limit_wait(reset).unwrap_or_default();
-                    tracing::info!(
-                        wait_ms = wait.as_millis() as u64,
-                        "twitch: rate limited; waiting for the bucket to refill"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
+                429 if attempt == 0 => match rate_limit_wait(reset) {
+                    Some(wait) => {
+                        tracing::info!(
+                            wait_ms = wait.as_millis() as u64,
+                            "twitch: rate limited; waiting for the bucket"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => return Err(ApiError::Http { status, message: message_of(&reply) }),
+                },
                 401 => return Err(ApiError::LoginNeeded(format!("Helix refused the token: {}", message_of(&reply)))),
                 _ => return Err(ApiError::Http { status, message: message_of(&reply) }),
             }
