@@ -198,6 +198,13 @@ enum LoginPlatform {
     /// Device-code flow with Twitch (open the address shown, enter the code); needs TWITCH_CLIENT_ID.
     /// Tokens are saved in the data dir (0600) and refreshed.
     Twitch,
+    /// Paste the StreamElements JWT (dashboard → avatar → Channels → Show secrets); it is checked,
+    /// saved in the data dir (0600), and a running service that waits for a login picks it up.
+    Streamelements {
+        /// Read the token from standard input (one line) instead of asking for it without echo.
+        #[arg(long)]
+        stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -294,6 +301,9 @@ fn dispatch(mut cli: Cli) -> Outcome {
             login(&cli.run, Login::DonationAlerts { port, open_browser: !no_browser })
         }
         Command::Login { platform: LoginPlatform::Twitch } => login(&cli.run, Login::Twitch),
+        Command::Login { platform: LoginPlatform::Streamelements { stdin } } => {
+            login(&cli.run, Login::StreamElements { stdin })
+        }
         Command::Donate { amount, message, donor, currency } => {
             let amount: Value =
                 amount.parse::<f64>().map(|_| Value::String(amount.clone())).unwrap_or(Value::String(amount));
@@ -428,6 +438,7 @@ fn check_image(run: &RunArgs, input: &Path, json: bool) -> Outcome {
 enum Login {
     DonationAlerts { port: u16, open_browser: bool },
     Twitch,
+    StreamElements { stdin: bool },
 }
 
 fn login(run: &RunArgs, which: Login) -> Outcome {
@@ -439,6 +450,9 @@ fn login(run: &RunArgs, which: Login) -> Outcome {
     let done = match which {
         Login::DonationAlerts { port, open_browser } => rt.block_on(login_donationalerts(&s, open_browser, port)),
         Login::Twitch => rt.block_on(login_twitch(&s)),
+        Login::StreamElements { stdin } => {
+            read_pasted_token(stdin).and_then(|t| rt.block_on(login_streamelements(&s, &t)))
+        }
     };
     done.map_err(|e| Failure::runtime(format!("{e:#}")))
 }
@@ -454,6 +468,29 @@ async fn login_twitch(s: &Settings) -> anyhow::Result<()> {
         twitch::TwitchConfig::for_login(&|k: &str| s.source_value(k), &s.data_dir).map_err(|p| section_problems(&p))?;
     twitch::login(&cfg).await?;
     println!("Logged in to Twitch; tokens saved in {}", cfg.token_file.display());
+    Ok(())
+}
+
+/// The token the streamer pastes: from the terminal without echo (it may be on stream), or one line
+/// of standard input with `--stdin`.
+fn read_pasted_token(stdin: bool) -> anyhow::Result<String> {
+    let prompt = "Paste your StreamElements JWT (dashboard → avatar → Channels → Show secrets), then Enter: ";
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line)
+    } else {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| anyhow::anyhow!("cannot read the token from the terminal ({e}); use --stdin"))
+    }
+}
+
+/// `draw-stream login streamelements`.
+async fn login_streamelements(s: &Settings, token: &str) -> anyhow::Result<()> {
+    let cfg = streamelements::SeConfig::for_login(&|k: &str| s.source_value(k), &s.data_dir)
+        .map_err(|p| section_problems(&p))?;
+    let channel = streamelements::login(&cfg, token).await?;
+    println!("Logged in to StreamElements (channel {channel}); token saved in {}", cfg.token_file.display());
     Ok(())
 }
 

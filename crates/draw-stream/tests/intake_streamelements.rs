@@ -110,3 +110,61 @@ async fn streamelements_tips_are_drawn_exactly_once_across_a_restart() {
     let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
     assert!(!log.contains(&token), "the StreamElements token never appears in logs");
 }
+
+/// `draw-stream login streamelements --stdin`: the pasted JWT is checked with StreamElements, saved
+/// owner-only in the data dir and never printed; a refused one is not saved; a service with only the
+/// saved login (no STREAMELEMENTS_TOKEN) takes tips with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pasted_jwt_is_checked_saved_and_used() {
+    use std::io::Write;
+    let fake = FakeSe::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let se_env: Vec<(String, String)> = fake.env().into_iter().filter(|(k, _)| k != "STREAMELEMENTS_TOKEN").collect();
+    let token = streamelements::fake::TOKEN;
+    let login = |pasted: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_draw-stream"));
+        cmd.args(["login", "streamelements", "--stdin", "--data-dir"])
+            .arg(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in &se_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(pasted.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let file = dir.path().join(streamelements::TOKEN_FILE_NAME);
+
+    let refused = login("eyJiYWQiOjF9.eyJiYWQiOjF9.YmFk\n");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused this token"), "{refused:?}");
+    assert!(!file.exists(), "a refused token was saved");
+
+    let ok = login(&format!("{token}\n"));
+    let (out, err) = (String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    assert!(ok.status.success(), "{out}{err}");
+    assert!(out.contains("Logged in to StreamElements") && out.contains(streamelements::fake::CHANNEL), "{out}");
+    assert!(!out.contains(token) && !err.contains(token), "the token was printed");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), token);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    let mut env = fast_env();
+    env.retain(|(k, _)| *k != "DEMO");
+    env.extend(se_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let svc = Service::start(dir.path(), &env).await;
+    assert_eq!(svc.get("/health").await["demo"], false, "a saved login turns the demo off");
+    wait_live(&svc, &fake).await;
+    let tip = fake.tip("Ann", 5.0, "USD", "a fox in the snow");
+    wait_row(&svc, &tip, "shown").await;
+    let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
+    assert!(!log.contains(token), "the token is in the service log");
+}

@@ -5,7 +5,7 @@
 //! dead). Tests shrink the timers through [`SeTuning`].
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use source::{ConfigProblem, Key, Lookup};
@@ -29,7 +29,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: KEY_TOKEN,
         default: None,
-        doc: "StreamElements JWT (dashboard → Channels → Show secrets) or OAuth2 access token; unset = source off",
+        doc: "StreamElements JWT (dashboard → Channels → Show secrets) or OAuth2 access token, or run `draw-stream login streamelements` (saved as streamelements-token, 0600); neither = source off",
     },
     Key {
         name: KEY_CHANNEL,
@@ -93,6 +93,8 @@ pub struct SeTuning {
     pub catchup_retry: Duration,
     /// While "login needed", how often the token is tried again (no spinning).
     pub login_retry_interval: Duration,
+    /// While "login needed", how often the saved-login file is read for a new token.
+    pub login_file_poll: Duration,
     /// Wait on a 429 without a usable `Retry-After`.
     pub retry_after_default: Duration,
     /// Longest `Retry-After` honoured as is.
@@ -121,6 +123,7 @@ impl Default for SeTuning {
             safety_net_interval: Duration::from_secs(300),
             catchup_retry: Duration::from_secs(3),
             login_retry_interval: Duration::from_secs(900),
+            login_file_poll: Duration::from_secs(2),
             retry_after_default: Duration::from_secs(2),
             retry_after_max: Duration::from_secs(120),
             max_429_retries: 5,
@@ -131,11 +134,18 @@ impl Default for SeTuning {
     }
 }
 
+/// The token saved by `draw-stream login streamelements`, in the data dir (0600). It wins over
+/// `STREAMELEMENTS_TOKEN`, and a new one is picked up while the source waits for a login.
+pub const TOKEN_FILE_NAME: &str = "streamelements-token";
+
 /// The validated StreamElements section. `Debug` redacts the token.
 #[derive(Clone)]
 pub struct SeConfig {
-    /// `STREAMELEMENTS_TOKEN`.
+    /// The saved login (`<data dir>/streamelements-token`) or `STREAMELEMENTS_TOKEN`; empty only in a
+    /// configuration made for logging in ([`SeConfig::for_login`]).
     pub token: String,
+    /// `<data dir>/streamelements-token`.
+    pub token_file: PathBuf,
     /// `jwt` or `oauth2`, from the token's shape.
     pub token_type: TokenType,
     /// `STREAMELEMENTS_CHANNEL`: the channel `_id`; `None` = ask `GET {api}/channels/me`.
@@ -156,6 +166,7 @@ impl fmt::Debug for SeConfig {
             .field("channel", &self.channel)
             .field("ws_url", &self.ws_url)
             .field("api_base", &self.api_base)
+            .field("token_file", &self.token_file)
             .field("tuning", &self.tuning)
             .finish()
     }
@@ -184,12 +195,25 @@ fn check_url(key: &'static str, value: &str, schemes: &[&str], problems: &mut Ve
 }
 
 impl SeConfig {
-    /// Reads the section. `Ok(None)` when `STREAMELEMENTS_TOKEN` is unset (the source is off);
-    /// every bad value is reported, each naming its key. `data_dir` is unused (the token lives in
-    /// the configuration, not in a file) but kept for the seam's signature.
-    pub fn from_lookup(lookup: Lookup<'_>, _data_dir: &Path) -> Result<Option<SeConfig>, Vec<ConfigProblem>> {
+    /// Reads the section. `Ok(None)` when there is no token (neither a saved login nor
+    /// `STREAMELEMENTS_TOKEN`: the source is off); every bad value is reported, each naming its key.
+    pub fn from_lookup(lookup: Lookup<'_>, data_dir: &Path) -> Result<Option<SeConfig>, Vec<ConfigProblem>> {
+        let cfg = Self::for_login(lookup, data_dir)?;
+        Ok((!cfg.token.is_empty()).then_some(cfg))
+    }
+
+    /// The section for `draw-stream login streamelements`: everything but the token may be missing.
+    pub fn for_login(lookup: Lookup<'_>, data_dir: &Path) -> Result<SeConfig, Vec<ConfigProblem>> {
         let mut problems = Vec::new();
-        let token = lookup(KEY_TOKEN);
+        let token_file = data_dir.join(TOKEN_FILE_NAME);
+        let saved = match read_token_file(&token_file) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(ConfigProblem::new(KEY_TOKEN, e));
+                None
+            }
+        };
+        let token = saved.or_else(|| lookup(KEY_TOKEN));
         if let Some(t) = &token {
             if t.chars().any(char::is_whitespace) || t.chars().any(char::is_control) {
                 problems.push(ConfigProblem::new(KEY_TOKEN, "contains spaces; paste the token alone"));
@@ -221,23 +245,33 @@ impl SeConfig {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let (Some(token), Some(ws_url), Some(api_base)) = (token, ws_url, api_base) else {
-            return Ok(None);
+        let (Some(ws_url), Some(api_base)) = (ws_url, api_base) else {
+            return Err(problems); // not reached: a bad URL is one of the problems above
         };
-        Ok(Some(SeConfig {
+        let token = token.unwrap_or_default();
+        Ok(SeConfig {
             token_type: TokenType::detect(&token),
             token,
+            token_file,
             channel: channel.map(|c| c.to_ascii_lowercase()),
             ws_url,
             api_base,
             tuning: SeTuning::default(),
-        }))
+        })
     }
 }
 
-/// Whether the streamer configured StreamElements (`STREAMELEMENTS_TOKEN` is set).
-pub fn configured(lookup: Lookup<'_>, _data_dir: &Path) -> bool {
-    lookup(KEY_TOKEN).is_some()
+/// The saved login, if any (`Err` names the file when it cannot be read).
+pub(crate) fn read_token_file(path: &Path) -> Result<Option<String>, String> {
+    match source::read_secret(path) {
+        Ok(t) => Ok(t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())),
+        Err(e) => Err(format!("cannot read the saved login {}: {e}", path.display())),
+    }
+}
+
+/// Whether the streamer configured StreamElements (`STREAMELEMENTS_TOKEN` is set, or a login saved).
+pub fn configured(lookup: Lookup<'_>, data_dir: &Path) -> bool {
+    lookup(KEY_TOKEN).is_some() || data_dir.join(TOKEN_FILE_NAME).exists()
 }
 
 #[cfg(test)]

@@ -41,9 +41,45 @@ use source::{
 
 pub use config::{
     configured, SeConfig, SeTuning, TokenType, DEFAULT_API_BASE, DEFAULT_WS_URL, KEYS, KEY_API_BASE, KEY_CHANNEL,
-    KEY_TOKEN, KEY_WS_URL,
+    KEY_TOKEN, KEY_WS_URL, TOKEN_FILE_NAME,
 };
 pub use tip::format_amount;
+
+/// Why `draw-stream login streamelements` did not save the token.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Nothing was pasted.
+    #[error("no token given: paste the JWT from the StreamElements dashboard (avatar → Channels → Show secrets)")]
+    Empty,
+    /// StreamElements answered 401.
+    #[error("StreamElements refused this token: copy the whole JWT again (it changes when you regenerate it)")]
+    Refused,
+    /// The check could not be made (network, server error).
+    #[error("could not check the token with StreamElements: {0}")]
+    Check(String),
+    /// The token file could not be written.
+    #[error("cannot save the token in {path}: {error}")]
+    Save { path: String, error: String },
+}
+
+/// `draw-stream login streamelements`: checks `token` with StreamElements (`GET /channels/me`) and
+/// saves it in the data dir (owner-only), where a running service waiting for a login picks it up
+/// within seconds. Returns the channel `_id`. The token is never logged.
+pub async fn login(cfg: &SeConfig, token: &str) -> Result<String, LoginError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(LoginError::Empty);
+    }
+    let api = api::Api::new(cfg).map_err(LoginError::Check)?;
+    let channel = match api.channel_id(token).await {
+        Ok(c) => c,
+        Err(api::ApiError::Unauthorized(_)) => return Err(LoginError::Refused),
+        Err(e) => return Err(LoginError::Check(e.to_string())),
+    };
+    source::write_secret(&cfg.token_file, token.as_bytes())
+        .map_err(|e| LoginError::Save { path: cfg.token_file.display().to_string(), error: e.to_string() })?;
+    Ok(channel)
+}
 
 /// The journal's name of this source: `streamelements`.
 pub const SOURCE: Source = Source::named("streamelements");

@@ -240,22 +240,37 @@ async fn wait_reconnect(shared: &Arc<Shared>, delay: Duration, last_catchup: &mu
     }
 }
 
-/// "Login needed": no traffic until the token is replaced or `login_retry_interval` passed.
-/// Returns false on shutdown.
+/// "Login needed": no traffic until the token is replaced (by `set_token`, or a new login saved by
+/// `draw-stream login streamelements`) or `login_retry_interval` passed. Returns false on shutdown.
 async fn wait_for_login(shared: &Shared) -> bool {
     // Registered before the status is published: a token set right after it is not missed.
     let changed = shared.token.changed.notified();
+    tokio::pin!(changed);
     shared.set_status(Status::LoginNeeded);
     tracing::warn!(
-        "streamelements: StreamElements refused the token; paste a new JWT into STREAMELEMENTS_TOKEN \
-         (dashboard → avatar → Channels → Show secrets) and restart, or wait for the next retry"
+        "streamelements: StreamElements refused the token; run `draw-stream login streamelements` with a new \
+         JWT (dashboard → avatar → Channels → Show secrets), or put it in STREAMELEMENTS_TOKEN and restart"
     );
-    tokio::select! {
-        _ = shared.shutdown.cancelled() => false,
-        _ = changed => {
-            tracing::info!("streamelements: new token; connecting");
-            true
+    let retry = tokio::time::Instant::now() + shared.cfg.tuning.login_retry_interval;
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return false,
+            _ = &mut changed => {
+                tracing::info!("streamelements: new token; connecting");
+                return true;
+            }
+            _ = tokio::time::sleep_until(retry) => return true,
+            _ = tokio::time::sleep(shared.cfg.tuning.login_file_poll) => {
+                match crate::config::read_token_file(&shared.cfg.token_file) {
+                    Ok(Some(saved)) if saved != shared.token.get() => {
+                        tracing::info!("streamelements: a new login was saved; connecting");
+                        shared.token.set(saved);
+                        return true;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "streamelements: the saved login cannot be read"),
+                }
+            }
         }
-        _ = tokio::time::sleep(shared.cfg.tuning.login_retry_interval) => true,
     }
 }

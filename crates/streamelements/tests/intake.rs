@@ -12,7 +12,7 @@ use source::{
     async_trait, watch, CancellationToken, Delivery, DonationSource, Incoming, Sink, SinkError, SourceError, Status,
 };
 use streamelements::fake::{FakeSe, CHANNEL, TOKEN};
-use streamelements::{SeConfig, SeTuning, StreamElements, TokenType, KEYS, KIND};
+use streamelements::{LoginError, SeConfig, SeTuning, StreamElements, TokenType, KEYS, KIND, TOKEN_FILE_NAME};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -106,6 +106,7 @@ fn fast_tuning() -> SeTuning {
         safety_net_interval: Duration::from_secs(60),
         catchup_retry: Duration::from_millis(50),
         login_retry_interval: Duration::from_secs(60),
+        login_file_poll: Duration::from_millis(50),
         retry_after_default: Duration::from_millis(50),
         retry_after_max: Duration::from_secs(2),
         max_429_retries: 8,
@@ -715,4 +716,42 @@ async fn without_the_moderation_topic_approvals_arrive_by_catch_up() {
     wait_delivered(&sink, std::slice::from_ref(&p)).await;
     run.stop().await;
     assert_exactly(&sink, &[p, a]);
+}
+
+/// The JWT was regenerated: the source waits in "login needed"; `draw-stream login streamelements`
+/// (this crate's `login`) checks the new one, saves it owner-only, and the running source is live
+/// again within seconds, without a restart. A token StreamElements refuses is never saved.
+#[tokio::test]
+async fn a_login_saved_while_waiting_is_picked_up_without_a_restart() {
+    let fake = start_fake().await;
+    let dir = std::env::temp_dir().join(format!("se-login-{}-{}", std::process::id(), line!()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(TOKEN_FILE_NAME);
+    std::fs::write(&file, "eyJvbGQiOjF9.eyJvbGQiOjF9.b2xk\n").unwrap(); // a JWT StreamElements no longer takes
+                                                                        // Only the saved login: no STREAMELEMENTS_TOKEN in the configuration.
+    let env: Vec<(String, String)> = fake.env().into_iter().filter(|(k, _)| k != "STREAMELEMENTS_TOKEN").collect();
+    let lookup = lookup_from(env);
+    assert!(streamelements::configured(&lookup, &dir));
+    let mut cfg = SeConfig::from_lookup(&lookup, &dir).expect("valid").expect("configured by the saved login");
+    cfg.tuning = fast_tuning();
+    let sink = TestSink::new();
+    let mut run = Running::start(Arc::new(StreamElements::new(cfg.clone())), sink.clone());
+    run.wait_for(Status::LoginNeeded).await;
+
+    assert!(matches!(streamelements::login(&cfg, "   ").await, Err(LoginError::Empty)));
+    assert!(matches!(streamelements::login(&cfg, "eyJiYWQiOjF9.eyJiYWQiOjF9.YmFk").await, Err(LoginError::Refused)));
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("eyJvbGQ"), "a refused token was saved");
+
+    assert_eq!(streamelements::login(&cfg, &format!("  {TOKEN}\n")).await.unwrap(), CHANNEL);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), TOKEN);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    run.wait_for(Status::Live).await;
+    let tip = fake.tip("Ann", 5.0, "USD", "a fox in the snow");
+    wait_delivered(&sink, std::slice::from_ref(&tip)).await;
+    run.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
