@@ -20,7 +20,7 @@
 pub mod testing;
 mod util;
 
-pub use util::{backoff_delay, read_json_secret, read_secret, retry_after, write_json_secret, write_secret};
+pub use util::{backoff_delay, read_json_secret, read_secret, retry_after, write_json_secret, write_secret, RecentIds};
 
 use std::fmt;
 use std::path::Path;
@@ -63,6 +63,11 @@ impl Status {
     /// Whether donations currently arrive in real time.
     pub fn is_live(&self) -> bool {
         matches!(self, Status::Live)
+    }
+
+    /// Whether it waits for the streamer (a login, a setting) rather than for time to pass.
+    pub fn needs_streamer(&self) -> bool {
+        matches!(self, Status::LoginNeeded | Status::Stopped | Status::Partial { .. })
     }
 }
 
@@ -230,6 +235,17 @@ impl ConfigProblem {
     pub fn new(key: &'static str, message: impl Into<String>) -> Self {
         ConfigProblem { key, message: message.into() }
     }
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Every problem of a section on one line: `KEY: what is wrong; KEY2: …`.
+pub fn describe_problems(problems: &[ConfigProblem]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// The streamer's value for a key (trimmed, never empty; defaults are not filled in).

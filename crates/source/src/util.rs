@@ -1,6 +1,7 @@
 //! What every platform client needs the same way: reconnect backoff, `Retry-After`, and the token
 //! file (written atomically, readable by the owner only).
 
+use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -82,6 +83,39 @@ pub fn write_secret(path: &Path, body: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The last `capacity` ids seen, in bounded memory: drops a platform's redelivery before it
+/// reaches the journal (which dedupes anyway).
+pub struct RecentIds {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+    capacity: usize,
+}
+
+impl RecentIds {
+    pub fn new(capacity: usize) -> RecentIds {
+        RecentIds { order: VecDeque::new(), set: HashSet::new(), capacity: capacity.max(1) }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    /// Remembers `id` (forgetting the oldest beyond `capacity`); true the first time.
+    pub fn insert(&mut self, id: &str) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.order.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_string());
+        self.set.insert(id.to_string());
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +160,13 @@ mod tests {
         }
         assert!(!dir.join("nested").join("token.json.tmp").exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn recent_ids_are_bounded() {
+        let mut s = RecentIds::new(2);
+        assert!(s.insert("a") && !s.insert("a") && s.contains("a"));
+        assert!(s.insert("b") && s.insert("c"));
+        assert!(!s.contains("a") && s.insert("a"), "the oldest id was forgotten");
     }
 }
