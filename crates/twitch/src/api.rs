@@ -118,7 +118,8 @@ impl Api {
         }
     }
 
-    /// While "login needed": whether the token file now holds a token other than the refused one.
+    /// Whether the token file holds a login other than the one in use (a new `draw-stream login
+    /// twitch`); if so, it is used from now on.
     pub(crate) fn new_login_available(&self) -> bool {
         let current = self.access();
         match self.token_file.load() {
@@ -154,12 +155,9 @@ impl Api {
         }
         // `draw-stream login twitch` may have saved a new login while we ran: use it rather than
         // refresh the old one and write that over it.
-        if let Ok(Some(saved)) = self.token_file.load() {
-            if saved.access_token != failed {
-                tracing::info!("twitch: a new login was saved meanwhile; using it");
-                self.set_creds(Some(Creds { access: saved.access_token, refresh: saved.refresh_token }));
-                return Ok(());
-            }
+        if self.new_login_available() {
+            tracing::info!("twitch: a new login was saved meanwhile; using it");
+            return Ok(());
         }
         let refresh = self.creds.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|c| c.refresh.clone());
         let Some(refresh) = refresh else {

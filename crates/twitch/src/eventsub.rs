@@ -1,8 +1,6 @@
 //! EventSub WebSocket frames (lenient: unknown fields and message types are tolerated) and the
 //! mapping of the two events we consume to [`Incoming`].
 
-use std::collections::{HashSet, VecDeque};
-
 use rust_decimal::Decimal;
 use serde_json::Value;
 use source::{Incoming, Source};
@@ -183,34 +181,6 @@ pub(crate) fn cheer(event: &Value, message_id: &str, min_bits: u64, bits_value: 
     })
 }
 
-/// The last `capacity` message ids seen (bounded memory).
-pub(crate) struct Seen {
-    order: VecDeque<String>,
-    set: HashSet<String>,
-    capacity: usize,
-}
-
-impl Seen {
-    pub(crate) fn new(capacity: usize) -> Seen {
-        Seen { order: VecDeque::new(), set: HashSet::new(), capacity: capacity.max(1) }
-    }
-
-    /// True the first time `id` is seen.
-    pub(crate) fn first_time(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
-            return false;
-        }
-        if self.order.len() >= self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        self.order.push_back(id.to_string());
-        self.set.insert(id.to_string());
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,13 +258,5 @@ mod tests {
         assert_eq!(strip_cheermotes("Kappa100 a 3d cube, PogChamp50", 150), "a 3d cube,");
         assert_eq!(strip_cheermotes("Hype25 a fox Hype25", 50), "a fox");
         assert_eq!(strip_cheermotes("Hype25 a fox in 2D4", 25), "a fox in 2D4");
-    }
-
-    #[test]
-    fn seen_is_bounded() {
-        let mut s = Seen::new(2);
-        assert!(s.first_time("a") && !s.first_time("a"));
-        assert!(s.first_time("b") && s.first_time("c"));
-        assert!(s.first_time("a"), "the oldest id was forgotten");
     }
 }

@@ -31,7 +31,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Form, Query, State};
@@ -90,26 +90,7 @@ fn uuid() -> String {
 
 /// RFC 3339 UTC with nanoseconds, like EventSub.
 fn now_rfc3339() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
 enum Cmd {
@@ -608,8 +589,7 @@ fn helix_auth(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
         g.helix_calls += 1;
         if g.rate_limited > 0 {
             g.rate_limited -= 1;
-            let reset =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() + 1;
+            let reset = chrono::Utc::now().timestamp() as u64 + 1;
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
             let h = r.headers_mut();
             h.insert("ratelimit-limit", axum::http::HeaderValue::from_static("800"));

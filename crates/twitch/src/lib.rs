@@ -62,7 +62,10 @@ pub use token::{StoredToken, TokenFile, TokenFileError};
 use api::{Api, ApiError};
 
 /// What the service lists about this source.
-pub const KIND: SourceKind = SourceKind { name: SOURCE, label: "Twitch", keys: KEYS, configured, build };
+pub const KIND: SourceKind = SourceKind { name: SOURCE, label: LABEL, keys: KEYS, configured, build };
+
+/// The name a streamer reads on the HUD and the panel.
+const LABEL: &str = "Twitch";
 
 fn build(lookup: Lookup<'_>, data_dir: &Path) -> Result<Option<Arc<dyn DonationSource>>, Vec<ConfigProblem>> {
     Ok(TwitchConfig::from_lookup(lookup, data_dir)?.map(|cfg| Arc::new(Twitch::new(cfg)) as Arc<dyn DonationSource>))
@@ -71,9 +74,9 @@ fn build(lookup: Lookup<'_>, data_dir: &Path) -> Result<Option<Arc<dyn DonationS
 #[derive(Default)]
 struct Ids {
     broadcaster: Option<String>,
-    reward: Option<String>,
-    /// Why there is no reward to take redemptions from (cheers still work).
-    no_reward: Option<&'static str>,
+    /// Our reward's id, or why there is none to take redemptions from (cheers still work); `None`
+    /// until the first connection decided.
+    reward: Option<Result<String, &'static str>>,
 }
 
 /// The Twitch source.
@@ -87,54 +90,44 @@ impl Twitch {
         Twitch { api: Api::new(cfg), ids: Mutex::new(Ids::default()) }
     }
 
-    pub fn config(&self) -> &TwitchConfig {
-        &self.api.cfg
-    }
-
     /// (broadcaster id, our reward id), once known.
     pub fn ids(&self) -> (Option<String>, Option<String>) {
         let g = self.ids.lock().unwrap_or_else(|e| e.into_inner());
-        (g.broadcaster.clone(), g.reward.clone())
+        (g.broadcaster.clone(), g.reward.clone().and_then(Result::ok))
     }
 
     pub(crate) fn set_broadcaster(&self, id: &str) {
         self.ids.lock().unwrap_or_else(|e| e.into_inner()).broadcaster = Some(id.to_string());
     }
 
-    pub(crate) fn set_reward(&self, id: Option<String>) {
-        self.ids.lock().unwrap_or_else(|e| e.into_inner()).reward = id;
-    }
-
-    /// Records why redemptions cannot be taken (`None`: they can).
-    pub(crate) fn set_no_reward(&self, why: Option<&'static str>) {
-        self.ids.lock().unwrap_or_else(|e| e.into_inner()).no_reward = why;
+    /// Records our reward's id, or why redemptions cannot be taken.
+    pub(crate) fn set_reward(&self, reward: Result<String, &'static str>) {
+        self.ids.lock().unwrap_or_else(|e| e.into_inner()).reward = Some(reward);
     }
 
     /// The status once subscribed: live, or live for cheers only (and why).
     pub(crate) fn live_status(&self) -> Status {
-        match self.ids.lock().unwrap_or_else(|e| e.into_inner()).no_reward {
-            Some(note) => Status::Partial { note },
-            None => Status::Live,
+        match self.ids.lock().unwrap_or_else(|e| e.into_inner()).reward {
+            Some(Err(note)) => Status::Partial { note },
+            _ => Status::Live,
         }
     }
 
     async fn settle_redemption(&self, id: &str, outcome: Outcome) -> Result<(), SettleError> {
-        let (broadcaster, reward, no_reward) = {
+        let ids = {
             let g = self.ids.lock().unwrap_or_else(|e| e.into_inner());
-            (g.broadcaster.clone(), g.reward.clone(), g.no_reward)
+            (g.broadcaster.clone(), g.reward.clone())
         };
-        let (Some(broadcaster), Some(reward)) = (broadcaster.clone(), reward) else {
-            return Err(match (broadcaster, no_reward) {
-                // Connected, but there is no reward of ours: it can never be settled (and must not
-                // hold up the settlements behind it).
-                (Some(_), Some(why)) => {
-                    SettleError::Permanent(format!("redemption {id}: no reward to settle with ({why})"))
-                }
-                _ => SettleError::Retry("not connected yet".into()),
-            });
+        let (broadcaster, reward) = match ids {
+            (Some(b), Some(Ok(r))) => (b, r),
+            // Connected, but there is no reward of ours: it can never be settled (and must not
+            // hold up the settlements behind it).
+            (Some(_), Some(Err(why))) => {
+                return Err(SettleError::Permanent(format!("redemption {id}: no reward to settle with ({why})")))
+            }
+            _ => return Err(SettleError::Retry("not connected yet".into())),
         };
         let target = if outcome == Outcome::Drawn { "FULFILLED" } else { "CANCELED" };
-        let retry = |e: &ApiError| SettleError::Retry(format!("redemption {id}: {e}"));
         match self.api.set_redemption_status(&broadcaster, &reward, id, target).await {
             Ok(()) => {
                 tracing::info!(id, status = target, "twitch: redemption settled");
@@ -151,17 +144,25 @@ impl Twitch {
                     Ok(None) => Err(SettleError::Permanent(format!(
                         "redemption {id} was not found on Twitch (deleted reward, or older than Twitch keeps): {message}"
                     ))),
-                    Err(e) if e.is_transient() => Err(retry(&e)),
-                    Err(e) => Err(SettleError::Permanent(format!("redemption {id}: {e}"))),
+                    Err(e) => Err(settle_error(id, e)),
                 }
             }
             Err(ApiError::Http { status: 403, message }) => Err(SettleError::Permanent(format!(
                 "redemption {id}: Twitch refused (only the app that created the reward may settle it): {message}"
             ))),
-            Err(e @ ApiError::LoginNeeded(_)) => Err(retry(&e)),
-            Err(e) if e.is_transient() => Err(retry(&e)),
-            Err(e) => Err(SettleError::Permanent(format!("redemption {id}: {e}"))),
+            Err(e) => Err(settle_error(id, e)),
         }
+    }
+}
+
+/// A failed Helix call while settling: tried again later when a login or time can cure it
+/// (login needed, network, 5xx, 429), given up otherwise.
+fn settle_error(id: &str, e: ApiError) -> SettleError {
+    let why = format!("redemption {id}: {e}");
+    if matches!(e, ApiError::LoginNeeded(_)) || e.is_transient() {
+        SettleError::Retry(why)
+    } else {
+        SettleError::Permanent(why)
     }
 }
 
@@ -178,7 +179,7 @@ impl DonationSource for Twitch {
     }
 
     fn label(&self) -> &'static str {
-        "Twitch"
+        LABEL
     }
 
     async fn run(

@@ -20,7 +20,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::ApiError;
-use crate::eventsub::{self, Frame, Seen, CHEER_TYPE, REDEMPTION_TYPE, REDEMPTION_UPDATE_TYPE};
+use crate::eventsub::{self, Frame, CHEER_TYPE, REDEMPTION_TYPE, REDEMPTION_UPDATE_TYPE};
 use crate::supervisor::Ctl;
 use crate::Twitch;
 use source::Status;
@@ -43,10 +43,10 @@ enum SockEvent {
     Closed { code: Option<u16>, reason: String },
 }
 
+/// One socket's reader task; dropping it stops the task (and closes the socket).
 struct Sock {
     gen: u64,
     stop: CancellationToken,
-    _task: JoinHandle<()>,
 }
 
 impl Drop for Sock {
@@ -66,7 +66,7 @@ async fn connect(url: &str, budget: Duration) -> Result<Ws, String> {
 fn spawn_reader(gen: u64, mut ws: Ws, tx: mpsc::UnboundedSender<(u64, SockEvent)>) -> Sock {
     let stop = CancellationToken::new();
     let stopped = stop.clone();
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         let closed = |code, reason| SockEvent::Closed { code, reason };
         loop {
             tokio::select! {
@@ -106,7 +106,7 @@ fn spawn_reader(gen: u64, mut ws: Ws, tx: mpsc::UnboundedSender<(u64, SockEvent)
             }
         }
     });
-    Sock { gen, stop, _task: task }
+    Sock { gen, stop }
 }
 
 /// The base URL with `keepalive_timeout_seconds` (only on fresh connections: a reconnect URL is used as is).
@@ -179,7 +179,7 @@ fn far() -> Instant {
 
 /// Opens a fresh session and runs it (and its reconnect hand-overs) until it is lost.
 /// `seen` outlives the session: Twitch may redeliver a message id on the next socket too.
-pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> SessionEnd {
+pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut source::RecentIds) -> SessionEnd {
     let t = &tw.api.cfg.tuning;
     let url = fresh_url(&tw.api.cfg.eventsub_ws_url, t.keepalive_request_secs);
     let ws = tokio::select! {
@@ -290,7 +290,7 @@ pub(crate) async fn run_session(tw: &Twitch, ctl: &Ctl, seen: &mut Seen) -> Sess
                     }
                     Frame::Keepalive => {}
                     Frame::Notification { message_id, kind, event } => {
-                        if !seen.first_time(&message_id) {
+                        if !seen.insert(&message_id) {
                             tracing::debug!(message_id = %message_id, "twitch: duplicate notification dropped");
                             continue;
                         }

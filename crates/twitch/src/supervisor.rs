@@ -18,16 +18,14 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::api::ApiError;
-use crate::eventsub::Seen;
 use crate::session::{run_session, SessionEnd};
 use crate::Twitch;
 
-pub(crate) use source::backoff_delay;
+use source::backoff_delay;
 
 /// The scopes the intake needs (and `login` asks for).
 pub const SCOPES: &str = "channel:manage:redemptions bits:read";
 
-/// What a running intake hands around.
 /// What the delivery task hands to the sink, in arrival order.
 enum Job {
     Deliver(Incoming),
@@ -35,6 +33,7 @@ enum Job {
     Withdraw(String),
 }
 
+/// What a running intake hands around.
 pub(crate) struct Ctl {
     /// Donations (and withdrawals) on their way to the sink, in arrival order (see [`deliver_in_order`]).
     queue: tokio::sync::mpsc::UnboundedSender<Job>,
@@ -111,8 +110,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
     match our_reward(tw, &v.user_id, &title).await {
         Ok(id) => {
             tracing::info!(reward = %id, title = %title, "twitch: reward ready");
-            tw.set_reward(Some(id));
-            tw.set_no_reward(None);
+            tw.set_reward(Ok(id));
             Prepared::Ready
         }
         Err(ApiError::LoginNeeded(m)) => {
@@ -130,8 +128,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
                  Twitch dashboard (Draw Stream can only use a reward it created). Delete that reward or set \
                  TWITCH_REWARD_TITLE to another title. Only cheers are taken until then."
             );
-            tw.set_reward(None);
-            tw.set_no_reward(Some("cheers only: a reward with this title was made by hand (see the log)"));
+            tw.set_reward(Err("cheers only: a reward with this title was made by hand (see the log)"));
             Prepared::Ready
         }
         Err(ApiError::Http { status: 403, message }) => {
@@ -139,8 +136,7 @@ async fn prepare(tw: &Twitch) -> Prepared {
                 twitch = %message,
                 "twitch: channel points are not available (the channel must be affiliate or partner); only cheers are taken"
             );
-            tw.set_reward(None);
-            tw.set_no_reward(Some("cheers only: channel points need an affiliate or partner channel"));
+            tw.set_reward(Err("cheers only: channel points need an affiliate or partner channel"));
             Prepared::Ready
         }
         Err(e) => {
@@ -252,7 +248,7 @@ async fn run_sessions(tw: &Arc<Twitch>, ctl: &Ctl) {
     }
     let t = tw.api.cfg.tuning.clone();
     let mut attempt = 0u32;
-    let mut seen = Seen::new(t.dedupe_capacity);
+    let mut seen = source::RecentIds::new(t.dedupe_capacity);
     loop {
         if ctl.shutdown.is_cancelled() {
             break;
@@ -262,35 +258,31 @@ async fn run_sessions(tw: &Arc<Twitch>, ctl: &Ctl) {
             _ = ctl.shutdown.cancelled() => break,
             p = prepare(&tw) => p,
         };
-        let delay = match prepared {
-            Prepared::LoginNeeded => {
+        // A failed preparation ends like a session lost before it went live.
+        let end = match prepared {
+            Prepared::LoginNeeded => SessionEnd::LoginNeeded,
+            Prepared::Failed => SessionEnd::Lost { live_for: None, hard: false },
+            Prepared::Ready => run_session(&tw, ctl, &mut seen).await,
+        };
+        let delay = match end {
+            SessionEnd::Shutdown => break,
+            SessionEnd::LoginNeeded => {
                 if !wait_for_login(&tw, ctl).await {
                     break;
                 }
                 attempt = 0;
                 continue;
             }
-            Prepared::Failed => backoff_delay(attempt, t.backoff_min, t.backoff_max),
-            Prepared::Ready => match run_session(&tw, ctl, &mut seen).await {
-                SessionEnd::Shutdown => break,
-                SessionEnd::LoginNeeded => {
-                    if !wait_for_login(&tw, ctl).await {
-                        break;
-                    }
+            SessionEnd::Lost { live_for, hard } => {
+                if live_for.is_some_and(|l| l >= t.backoff_reset_after) {
                     attempt = 0;
-                    continue;
                 }
-                SessionEnd::Lost { live_for, hard } => {
-                    if live_for.is_some_and(|l| l >= t.backoff_reset_after) {
-                        attempt = 0;
-                    }
-                    if hard {
-                        t.backoff_max
-                    } else {
-                        backoff_delay(attempt, t.backoff_min, t.backoff_max)
-                    }
+                if hard {
+                    t.backoff_max
+                } else {
+                    backoff_delay(attempt, t.backoff_min, t.backoff_max)
                 }
-            },
+            }
         };
         attempt = attempt.saturating_add(1);
         if !wait_reconnect(ctl, delay).await {
