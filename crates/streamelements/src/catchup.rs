@@ -19,7 +19,7 @@
 //! * First start (no watermark): nothing old is drawn; the newest tip's `createdAt` with the ids of
 //!   every tip of that millisecond (the epoch when the channel has no tip yet) becomes the watermark.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use source::{Incoming, SinkError};
@@ -28,32 +28,9 @@ use crate::api::ApiError;
 use crate::supervisor::Shared;
 use crate::tip::{format_iso_ms, parse_iso_ms, parse_tip, Approval, Tip};
 
-/// Ids the sink confirmed during this `run` (bounded): a catch-up does not hand them over again.
-pub(crate) struct Confirmed {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-const CONFIRMED_CAP: usize = 10_000;
-
-impl Confirmed {
-    pub(crate) fn new() -> Confirmed {
-        Confirmed { set: HashSet::new(), order: VecDeque::new() }
-    }
-    pub(crate) fn contains(&self, id: &str) -> bool {
-        self.set.contains(id)
-    }
-    pub(crate) fn insert(&mut self, id: &str) {
-        if self.set.insert(id.to_string()) {
-            self.order.push_back(id.to_string());
-            if self.order.len() > CONFIRMED_CAP {
-                if let Some(old) = self.order.pop_front() {
-                    self.set.remove(&old);
-                }
-            }
-        }
-    }
-}
+/// How many ids the sink confirmed during this `run` are remembered: a catch-up does not hand them
+/// over again.
+pub(crate) const CONFIRMED_CAP: usize = 10_000;
 
 /// Why a catch-up stopped early. The watermark stays at the last settled tip.
 #[derive(Debug, thiserror::Error)]

@@ -146,8 +146,6 @@ pub struct SeConfig {
     pub token: String,
     /// `<data dir>/streamelements-token`.
     pub token_file: PathBuf,
-    /// `jwt` or `oauth2`, from the token's shape.
-    pub token_type: TokenType,
     /// `STREAMELEMENTS_CHANNEL`: the channel `_id`; `None` = ask `GET {api}/channels/me`.
     pub channel: Option<String>,
     /// `STREAMELEMENTS_WS_URL` (`http(s)://` is rewritten to `ws(s)://`).
@@ -162,7 +160,6 @@ impl fmt::Debug for SeConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeConfig")
             .field("token", &"<redacted>")
-            .field("token_type", &self.token_type)
             .field("channel", &self.channel)
             .field("ws_url", &self.ws_url)
             .field("api_base", &self.api_base)
@@ -250,7 +247,6 @@ impl SeConfig {
         };
         let token = token.unwrap_or_default();
         Ok(SeConfig {
-            token_type: TokenType::detect(&token),
             token,
             token_file,
             channel: channel.map(|c| c.to_ascii_lowercase()),

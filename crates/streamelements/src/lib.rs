@@ -97,7 +97,6 @@ fn build(lookup: Lookup<'_>, data_dir: &Path) -> Result<Option<Arc<dyn DonationS
 /// The StreamElements source.
 pub struct StreamElements {
     cfg: SeConfig,
-    token: Arc<supervisor::TokenCell>,
 }
 
 impl std::fmt::Debug for StreamElements {
@@ -109,19 +108,7 @@ impl std::fmt::Debug for StreamElements {
 impl StreamElements {
     /// A source for this configuration (tests set `cfg.tuning`).
     pub fn new(cfg: SeConfig) -> StreamElements {
-        let token = Arc::new(supervisor::TokenCell::new(cfg.token.clone()));
-        StreamElements { cfg, token }
-    }
-
-    /// The configuration it runs with (the token as first configured).
-    pub fn config(&self) -> &SeConfig {
-        &self.cfg
-    }
-
-    /// Replaces the token while running (the streamer pasted a new JWT): a source waiting in
-    /// [`Status::LoginNeeded`] tries again at once; a live socket keeps its subscription.
-    pub fn set_token(&self, token: impl Into<String>) {
-        self.token.set(token.into());
+        StreamElements { cfg }
     }
 }
 
@@ -141,7 +128,7 @@ impl DonationSource for StreamElements {
         status: watch::Sender<Status>,
         shutdown: CancellationToken,
     ) -> Result<(), SourceError> {
-        supervisor::run(self.cfg.clone(), self.token.clone(), sink, status, shutdown)
+        supervisor::run(self.cfg.clone(), sink, status, shutdown)
             .await
             .map_err(|e| SourceError::new(format!("StreamElements: {e}")))
     }

@@ -15,33 +15,26 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use source::{Incoming, Sink, Status};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{Api, ApiError};
-use crate::catchup::{catch_up, CatchUpError, CatchUpReport, Confirmed};
+use crate::catchup::{catch_up, CatchUpError, CatchUpReport, CONFIRMED_CAP};
 use crate::config::SeConfig;
 use crate::session::{run_session, Mode, SessionEnd};
 
 pub(crate) use source::backoff_delay;
 
-/// The token, replaceable while running ([`crate::StreamElements::set_token`]).
-pub(crate) struct TokenCell {
-    value: Mutex<String>,
-    changed: Notify,
-}
+/// The token in use: the configured one until a new login is saved (see [`wait_for_login`]).
+pub(crate) struct TokenCell(Mutex<String>);
 
 impl TokenCell {
-    pub(crate) fn new(token: String) -> TokenCell {
-        TokenCell { value: Mutex::new(token), changed: Notify::new() }
-    }
     pub(crate) fn get(&self) -> String {
-        self.value.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
-    pub(crate) fn set(&self, token: String) {
-        *self.value.lock().unwrap_or_else(|p| p.into_inner()) = token;
-        self.changed.notify_waiters();
+    fn set(&self, token: String) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = token;
     }
 }
 
@@ -52,14 +45,14 @@ pub(crate) type CatchUpTask =
 /// What every part of a running source shares.
 pub(crate) struct Shared {
     pub(crate) cfg: SeConfig,
-    pub(crate) token: Arc<TokenCell>,
+    pub(crate) token: TokenCell,
     pub(crate) api: Api,
     pub(crate) sink: Arc<dyn Sink>,
     pub(crate) status: watch::Sender<Status>,
     pub(crate) shutdown: CancellationToken,
     /// The channel `_id`: configured, or read once from `/channels/me`.
     channel: tokio::sync::Mutex<Option<String>>,
-    pub(crate) confirmed: Mutex<Confirmed>,
+    pub(crate) confirmed: Mutex<source::RecentIds>,
     /// Live tips the sink refused: delivered again before the next catch-up, never dropped.
     pub(crate) retry: Mutex<Vec<Incoming>>,
 }
@@ -106,7 +99,6 @@ impl Shared {
 /// Runs the source until `shutdown`; always ends in [`Status::Stopped`].
 pub(crate) async fn run(
     cfg: SeConfig,
-    token: Arc<TokenCell>,
     sink: Arc<dyn Sink>,
     status: watch::Sender<Status>,
     shutdown: CancellationToken,
@@ -114,14 +106,14 @@ pub(crate) async fn run(
     let api = Api::new(&cfg)?;
     let channel = tokio::sync::Mutex::new(cfg.channel.clone());
     let shared = Arc::new(Shared {
+        token: TokenCell(Mutex::new(cfg.token.clone())),
         cfg,
-        token,
         api,
         sink,
         status,
         shutdown,
         channel,
-        confirmed: Mutex::new(Confirmed::new()),
+        confirmed: Mutex::new(source::RecentIds::new(CONFIRMED_CAP)),
         retry: Mutex::new(Vec::new()),
     });
     let mut attempt = 0u32;
@@ -240,12 +232,9 @@ async fn wait_reconnect(shared: &Arc<Shared>, delay: Duration, last_catchup: &mu
     }
 }
 
-/// "Login needed": no traffic until the token is replaced (by `set_token`, or a new login saved by
-/// `draw-stream login streamelements`) or `login_retry_interval` passed. Returns false on shutdown.
+/// "Login needed": no traffic until a new login is saved (`draw-stream login streamelements`) or
+/// `login_retry_interval` passed. Returns false on shutdown.
 async fn wait_for_login(shared: &Shared) -> bool {
-    // Registered before the status is published: a token set right after it is not missed.
-    let changed = shared.token.changed.notified();
-    tokio::pin!(changed);
     shared.set_status(Status::LoginNeeded);
     tracing::warn!(
         "streamelements: StreamElements refused the token; run `draw-stream login streamelements` with a new \
@@ -255,10 +244,6 @@ async fn wait_for_login(shared: &Shared) -> bool {
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => return false,
-            _ = &mut changed => {
-                tracing::info!("streamelements: new token; connecting");
-                return true;
-            }
             _ = tokio::time::sleep_until(retry) => return true,
             _ = tokio::time::sleep(shared.cfg.tuning.login_file_poll) => {
                 match crate::config::read_token_file(&shared.cfg.token_file) {
