@@ -234,8 +234,12 @@ impl JsonBody for DrawRulesBody {
     const WHAT: &'static str = "invalid drawing rules";
 }
 
-impl JsonBody for TextBody {
-    const WHAT: &'static str = "invalid text";
+impl JsonBody for RulesBody {
+    const WHAT: &'static str = "invalid rules";
+}
+
+impl JsonBody for CheckBody {
+    const WHAT: &'static str = "invalid check";
 }
 
 /// Reads a request body of at most [`MAX_BODY`] bytes. An oversized body is still read (and
@@ -274,13 +278,15 @@ impl<T: JsonBody, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
-        if !is_json(req.headers()) {
+        // The body is read (drained) first, so that a client still sending it gets the answer.
+        let json = is_json(req.headers());
+        let body = read_body(req.into_body()).await?;
+        if !json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send JSON with `Content-Type: application/json`",
             ));
         }
-        let body = read_body(req.into_body()).await?;
         if let Err(e) = std::str::from_utf8(&body) {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid UTF-8: {e}")));
         }
@@ -506,10 +512,17 @@ async fn draw_rules_put(State(app): State<Arc<App>>, ApiJson(b): ApiJson<DrawRul
     Ok(Json(draw_rules_json(&app)).into_response())
 }
 
-/// `{"text": ...}`: a rules file's text, or a request to check.
+/// `{"text": ...}`: a rules file's text.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TextBody {
+struct RulesBody {
+    text: String,
+}
+
+/// `{"text": ...}`: a request to check.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
     text: String,
 }
 
@@ -526,7 +539,7 @@ async fn rules_get(State(app): State<Arc<App>>) -> ApiResult {
 }
 
 /// Replaces the rules: checked first (400 names the line), then written and in force at once.
-async fn rules_put(State(app): State<Arc<App>>, ApiJson(b): ApiJson<TextBody>) -> ApiResult {
+async fn rules_put(State(app): State<Arc<App>>, ApiJson(b): ApiJson<RulesBody>) -> ApiResult {
     let a = app.clone();
     let replaced = tokio::task::spawn_blocking(move || a.rules.replace(&b.text))
         .await
@@ -541,7 +554,7 @@ async fn rules_put(State(app): State<Arc<App>>, ApiJson(b): ApiJson<TextBody>) -
 }
 
 /// What the word layer (with the rules in force) says about a text, as `draw-stream moderate` prints it.
-async fn moderation_check(State(app): State<Arc<App>>, ApiJson(b): ApiJson<TextBody>) -> ApiResult {
+async fn moderation_check(State(app): State<Arc<App>>, ApiJson(b): ApiJson<CheckBody>) -> ApiResult {
     let v = app.rules.moderator().check(&b.text);
     Ok(Json(crate::rules::verdict_json(&b.text, &v)).into_response())
 }
