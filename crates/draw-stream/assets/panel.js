@@ -32,8 +32,7 @@
     // One chip per configured source (Donation Alerts, Twitch, StreamElements…), from /health sources.<name>.
     const sources = Object.entries(h.sources || {});
     for (const [name, s] of sources) {
-      const bad = /login needed|stopped|^live,/i.test(s.status); // "live, cheers only: …" needs the streamer too
-      chips.push(el('span', { class: 'chip ' + (s.live ? 'ok' : bad ? 'bad' : ''), 'data-chip': 'source-' + name, title: name, text: s.label + ': ' + s.status }));
+      chips.push(el('span', { class: 'chip ' + (s.live ? 'ok' : s.needs_streamer ? 'bad' : ''), 'data-chip': 'source-' + name, title: name, text: s.label + ': ' + s.status }));
     }
     if (!sources.length) chips.push(el('span', { class: 'chip', 'data-chip': 'source', text: 'Intake: ' + (h.demo ? 'demo feed' : 'manual only') }));
     chips.push(el('span', { class: 'chip', text: 'LLM: ' + h.planner }));

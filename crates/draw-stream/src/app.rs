@@ -48,6 +48,8 @@ pub struct SourceHealth {
     pub label: &'static str,
     pub status: String,
     pub live: bool,
+    /// It waits for the streamer (login needed, stopped, working only in part): the panel shows it red.
+    pub needs_streamer: bool,
 }
 
 /// What `/health`, the HUD and the panel say about the service's parts.
@@ -67,13 +69,7 @@ impl Health {
     /// Records a source's status and rebuilds the HUD line.
     pub fn set_source(&mut self, name: &'static str, line: SourceHealth) {
         self.sources.insert(name, line);
-        // The demo feed has its DEMO badge on screen; the line names the platforms.
-        let parts: Vec<String> = self
-            .sources
-            .iter()
-            .filter(|(n, _)| **n != crate::journal::Source::DEMO.as_str())
-            .map(|(_, s)| format!("{}: {}", s.label, s.status))
-            .collect();
+        let parts: Vec<String> = self.sources.values().map(|s| format!("{}: {}", s.label, s.status)).collect();
         self.intake = (!parts.is_empty()).then(|| parts.join(" · "));
     }
 }

@@ -118,17 +118,25 @@ pub fn spawn(
                 tracing::error!(source = name, error = %e, "{label} intake stopped");
             }
         });
-        let status_app = app.clone();
-        tasks.spawn(async move {
-            loop {
-                let status = *rx.borrow_and_update();
-                let line = SourceHealth { label, status: status.to_string(), live: status.is_live() };
-                status_app.health.write().unwrap_or_else(|p| p.into_inner()).set_source(name, line);
-                if rx.changed().await.is_err() {
-                    break;
+        // The demo feed is not a platform: `/health` `demo` and the DEMO badge say it runs.
+        if src.name() != Source::DEMO {
+            let status_app = app.clone();
+            tasks.spawn(async move {
+                loop {
+                    let status = *rx.borrow_and_update();
+                    let line = SourceHealth {
+                        label,
+                        status: status.to_string(),
+                        live: status.is_live(),
+                        needs_streamer: status.needs_streamer(),
+                    };
+                    status_app.health.write().unwrap_or_else(|p| p.into_inner()).set_source(name, line);
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        }
         if src.settles() {
             let app = app.clone();
             tasks.spawn(async move { settle_loop(app, src).await });
