@@ -449,6 +449,11 @@ fn row_to_donation(r: &Row<'_>) -> rusqlite::Result<Donation> {
     })
 }
 
+/// `'a', 'b', …`: states for an SQL `IN (…)` (their names are fixed words, never user input).
+fn sql_states(states: &[State]) -> String {
+    states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
 /// A state change for [`Journal::transition`].
 struct Transition<'a> {
     from: &'a [State],
@@ -627,7 +632,7 @@ impl Journal {
     /// when the row is no longer in `from` — a `clear`, `deny` or another worker won — so every
     /// transition is a compare-and-set.
     fn transition(&self, c: &Connection, id: i64, t: Transition<'_>) -> Result<bool> {
-        let from = t.from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let from = sql_states(t.from);
         let sql = format!(
             "UPDATE donations SET state = ?2, updated_at = ?3{} WHERE id = ?1 AND state IN ({from}){}",
             if t.set.is_empty() { String::new() } else { format!(", {}", t.set) },
@@ -978,7 +983,7 @@ impl Journal {
     /// with `reason` and counts as settled, so nobody tells the platform again. A donation already on
     /// screen or finished is left alone. Returns its id when one was withdrawn.
     pub fn withdraw(&self, source: Source, source_id: &str, reason: &str) -> Result<Option<i64>> {
-        let waiting = State::WAITING.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let waiting = sql_states(&State::WAITING);
         let c = self.lock();
         let id: Option<i64> = c
             .query_row(
@@ -999,7 +1004,7 @@ impl Journal {
     /// Finished donations of `source` (shown, refused, ignored, cleared, skipped, failed) not yet
     /// marked settled, oldest first.
     pub fn unsettled(&self, source: Source, limit: usize) -> Result<Vec<Unsettled>> {
-        let finished = State::FINISHED.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let finished = sql_states(&State::FINISHED);
         let c = self.lock();
         let mut stmt = c.prepare_cached(&format!(
             "SELECT id, source_id, message_type, state FROM donations \

@@ -218,7 +218,6 @@ impl Compiled {
         for (e, b) in entries.iter().zip(&bytes) {
             check_one(&e.pattern, b)?;
         }
-        let regexes = bytes.iter().map(|b| (b.clone(), OnceLock::new())).collect();
         let effects = entries.iter().map(|e| e.effect).collect();
         let rules = entries.iter().map(|e| e.rule).collect();
         let numeric = entries.iter().map(|e| e.pattern.chars().any(|c| c.is_ascii_digit())).collect();
@@ -236,6 +235,7 @@ impl Compiled {
                 }
             })
             .collect();
+        let regexes = bytes.into_iter().map(|b| (b, OnceLock::new())).collect();
         // A list whose entries may all begin anywhere in a word (the one for letter-spaced runs) is cut
         // into chunks: one lazy DFA over all of them builds a state for nearly every letter it reads.
         let chunk =

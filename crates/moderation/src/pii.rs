@@ -651,6 +651,12 @@ const FAMOUS_ADDRESSES: &[&str] = &[
     "садовая 10", // Bulgakov's flat 50, the museum
 ];
 
+/// Whether `s` names one of the [`FAMOUS_ADDRESSES`].
+fn is_famous(s: &str) -> bool {
+    let s = s.to_lowercase();
+    FAMOUS_ADDRESSES.iter().any(|f| s.contains(f))
+}
+
 /// `char::is_alphabetic`, answered without a table lookup for Latin and Cyrillic.
 fn is_letter(c: char) -> bool {
     c.is_ascii_alphabetic() || ('\u{0400}'..='\u{04FF}').contains(&c) || (!c.is_ascii() && c.is_alphabetic())
@@ -761,10 +767,7 @@ impl Pii {
             self.regexes[i]
                 .captures_iter(text)
                 .filter_map(|c| c.get(1).or_else(|| c.get(0)))
-                .filter(|m| {
-                    PATTERNS[i].1 != Sign::Address
-                        || !FAMOUS_ADDRESSES.iter().any(|f| m.as_str().to_lowercase().contains(f))
-                })
+                .filter(|m| PATTERNS[i].1 != Sign::Address || !is_famous(m.as_str()))
                 .map(|m| {
                     let start = text[..m.start()].chars().count();
                     start..start + m.as_str().chars().count()
@@ -776,7 +779,7 @@ impl Pii {
             kinds.push(Sign::Name);
         }
         // A flat next to a famous address is that address's flat ("Садовая 10, кв. 50").
-        let famous = FAMOUS_ADDRESSES.iter().any(|f| text.to_lowercase().contains(f));
+        let famous = found.iter().any(|&i| PATTERNS[i].1 == Sign::Flat) && is_famous(text);
         for &i in &found {
             let sign = PATTERNS[i].1;
             if famous && sign == Sign::Flat {
